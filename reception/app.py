@@ -1,0 +1,56 @@
+"""`create_app`: the application factory that wires settings, plugins, store and clock together."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from aiohttp import web
+
+from . import delivery
+from .channels.base import Channel
+from .clock import Clock, RealClock
+from .config import Settings
+from .core import RECEPTION, Reception
+from .hooks import call_all
+from .http import errors
+from .plugins import make_plugin_manager
+from .store import Store
+
+MAX_BODY = 256 * 1024  # bytes; a larger request is refused with 413 before it is read
+
+
+def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | None = None) -> web.Application:
+    """A ready-to-run aiohttp application for one shop.
+
+    `plugins` are registered after the defaults and installed plugins, so they
+    run before them; `clock` defaults to the wall clock.
+    """
+    pm = make_plugin_manager(plugins, settings.plugins_dir)
+    store = Store(settings.store.path, settings.store.synchronous, settings.store.batch_max)
+    reception = Reception(settings, pm, store, clock or RealClock())
+    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app[RECEPTION] = reception
+
+    def register(channel_class: type[Channel]) -> None:
+        reception.register_channel(channel_class(reception))
+
+    pm.hook.register_channels(register=register)
+    pm.hook.register_routes(app=app, reception=reception)
+    app.on_startup.append(_start)
+    app.on_cleanup.append(_stop)
+    return app
+
+
+async def _start(app: web.Application) -> None:
+    reception = app[RECEPTION]
+    await reception.store.open()
+    await call_all(reception.hook.startup, reception=reception)
+    reception.spawn(delivery.run(reception), name="reception-delivery")
+
+
+async def _stop(app: web.Application) -> None:
+    # on_cleanup runs after every request in flight has finished, so nothing accepted is lost
+    reception = app[RECEPTION]
+    await reception.stop_tasks()
+    await call_all(reception.hook.shutdown, reception=reception)
+    await reception.store.close()

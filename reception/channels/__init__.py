@@ -1,0 +1,1 @@
+"""Channels: adapters that bring buyer messages in and carry later messages out."""

@@ -1,0 +1,97 @@
+"""The webhook channel, a default plugin: ``POST /api/v1/webhook/messages`` and callback delivery.
+
+A shop's integration posts each buyer message and gets the bot's reply in
+the response. When ``webhook.secret`` is set, requests must be signed
+(``X-Reception-Signature: sha256=<hex HMAC-SHA256 of the raw body>``) and so
+are the callbacks sent to ``webhook.callback_url``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .. import auth
+from ..core import RECEPTION, Reception
+from ..hookspecs import hookimpl
+from ..http import ApiError, decode_json, json_response, validate
+from ..models import BuyerMessage, Inbound, Outcome
+from ..pipeline import MessageConflict
+from .base import Channel, DeliveryFailed
+
+NAME = "webhook"
+SIGNATURE_HEADER = "X-Reception-Signature"
+
+
+class WebhookChannel(Channel):
+    """Messages in over HTTP; later messages out to the callback URL."""
+
+    name = NAME
+
+    def __init__(self, reception: Reception) -> None:
+        super().__init__(reception)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def delivers_later(self) -> bool:
+        return self.reception.settings.webhook.callback_url is not None
+
+    async def deliver(self, payload: dict[str, Any]) -> None:
+        settings = self.reception.settings.webhook
+        if settings.callback_url is None:
+            return
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if settings.secret:
+            headers[SIGNATURE_HEADER] = auth.sign(settings.secret, body)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.callback_timeout))
+        try:
+            async with self._session.post(settings.callback_url, data=body, headers=headers) as response:
+                if response.status >= 300:
+                    raise DeliveryFailed(f"callback answered {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"callback failed: {type(exc).__name__} {exc}") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        secret = self.reception.settings.webhook.secret
+        if secret and not auth.signature_ok(secret, raw, request.headers.get(SIGNATURE_HEADER)):
+            raise ApiError(401, "bad_signature", f"missing or wrong {SIGNATURE_HEADER} header")
+        body = validate(BuyerMessage, decode_json(raw))
+        inbound = Inbound(channel=NAME, **body.model_dump())
+        try:
+            outcome: Outcome = await self.reception.receive(inbound)
+        except MessageConflict as exc:
+            raise ApiError(409, "message_id_conflict", str(exc)) from None
+        return json_response(outcome.public())
+
+
+@hookimpl(trylast=True)
+def register_channels(register: Any) -> None:
+    register(WebhookChannel)
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    async def post_message(request: web.Request) -> web.Response:
+        channel = request.app[RECEPTION].channels[NAME]
+        assert isinstance(channel, WebhookChannel)
+        return await channel.handle(request)
+
+    app.router.add_post("/api/v1/webhook/messages", post_message)
+
+
+@hookimpl(trylast=True)
+async def shutdown(reception: Reception) -> None:
+    channel = reception.channels.get(NAME)
+    if isinstance(channel, WebhookChannel):
+        await channel.close()

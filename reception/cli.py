@@ -1,0 +1,166 @@
+"""The `reception` command: serve · init · faq check/eval · plugins."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
+from .faq.loader import FaqError, load_dir
+from .plugins import PluginError, describe, make_plugin_manager
+
+EXAMPLE_CONFIG = Path(__file__).parent / "data" / "reception.example.toml"
+DEMO_DIR = Path("reception-data")
+
+
+class CliError(RuntimeError):
+    """A one-line message for the user; the command exits with status 2."""
+
+
+def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings:
+    """Settings from --config, $RECEPTION_CONFIG or ./reception.toml; otherwise the demo shop.
+
+    ``demo_ok="serve"`` also gives the demo shop a fresh admin token, printed once.
+    """
+    path = args.config or os.environ.get("RECEPTION_CONFIG")
+    if path is None and Path("reception.toml").is_file():
+        path = "reception.toml"
+    overrides: dict[str, Any] = {}
+    if path is None:
+        if not demo_ok:
+            raise CliError("no reception.toml here; pass --config FILE or run `reception init DIR`")
+        overrides["store"] = {"path": str(DEMO_DIR / "demo.db")}
+    if getattr(args, "db", None):
+        overrides["store"] = {"path": str(Path(args.db).resolve())}
+    if getattr(args, "faq", None):
+        overrides["faq"] = [str(Path(p).resolve()) for p in args.faq]
+    if getattr(args, "plugins_dir", None):
+        overrides["plugins_dir"] = str(Path(args.plugins_dir).resolve())
+    if path is None and demo_ok == "serve" and "RECEPTION_ADMIN__TOKEN" not in os.environ:
+        token = secrets.token_urlsafe(18)
+        overrides["admin"] = {"token": token}
+        print(f"demo shop: admin token for this run is {token}", flush=True)
+    return load_settings(Path(path) if path else None, overrides=overrides)
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    from .app import create_app
+
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=30, handle_signals=False)
+    await runner.setup()  # runs startup: store, FAQ; errors surface here, before listening
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # aiohttp keeps the bound sockets there; port 0 picks a free one
+    bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
+    faq = ", ".join(str(p) for p in settings.faq)
+    print(f"reception serving on http://{host}:{bound} (db {settings.store.path}; faq {faq})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("reception: stopping; finishing requests in flight", flush=True)
+    await runner.cleanup()
+    print("reception: stopped, everything accepted is on disk", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args, demo_ok="serve")
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    asyncio.run(_serve(settings, host, port))
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    target = Path(args.dir)
+    config = target / "reception.toml"
+    if config.exists() and not args.force:
+        raise CliError(f"{config} exists; use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(EXAMPLE_CONFIG, config)
+    faq = target / "faq"
+    if not faq.exists():
+        shutil.copytree(BUNDLED_FAQ, faq)
+    print(f"wrote {config} and {faq}/; edit them, then run: reception serve --config {config}")
+
+
+def cmd_faq_check(args: argparse.Namespace) -> None:
+    dirs = [Path(p) for p in args.faq] if args.faq else _settings(args, demo_ok=True).faq
+    entries = load_dir(*dirs)
+    phrasings = sum(len(e.questions) for e in entries)
+    print(f"ok: {len(entries)} entries, {phrasings} phrasings in {', '.join(map(str, dirs))}")
+
+
+def cmd_faq_eval(args: argparse.Namespace) -> None:
+    from .faq.evaluate import main as evaluate
+
+    evaluate(args.rest)
+
+
+def cmd_plugins(args: argparse.Namespace) -> None:
+    settings = _settings(args, demo_ok=True)
+    pm = make_plugin_manager(plugins_dir=settings.plugins_dir)
+    for name, hooks in describe(pm):
+        print(f"{name}: {', '.join(hooks) or '(no hooks)'}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reception", description="Customer reception for online shops.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (the demo shop when there is no config)")
+    serve.add_argument("--config", help="reception.toml to use")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--db", help="SQLite file")
+    serve.add_argument("--faq", action="append", help="FAQ directory (repeatable)")
+    serve.add_argument("--plugins-dir", help="directory of plugin modules to load")
+    serve.set_defaults(func=cmd_serve)
+
+    init = sub.add_parser("init", help="write an example config and an editable FAQ folder")
+    init.add_argument("dir")
+    init.add_argument("--force", action="store_true")
+    init.set_defaults(func=cmd_init)
+
+    faq = sub.add_parser("faq", help="FAQ tools").add_subparsers(dest="faq_command", required=True)
+    check = faq.add_parser("check", help="validate FAQ files")
+    check.add_argument("--config")
+    check.add_argument("--faq", action="append")
+    check.set_defaults(func=cmd_faq_check)
+    evaluate = faq.add_parser("eval", help="measure the FAQ bot on the development datasets")
+    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
+    evaluate.set_defaults(func=cmd_faq_eval)
+
+    plugins = sub.add_parser("plugins", help="list loaded plugins and the hooks each implements")
+    plugins.add_argument("--config")
+    plugins.add_argument("--plugins-dir")
+    plugins.set_defaults(func=cmd_plugins)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CliError, ConfigError, FaqError, PluginError) as exc:
+        print(f"reception: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The `Reception` hub: settings, plugin manager, store, clock and channels, shared by everything.
+
+It hangs off the aiohttp application under `RECEPTION`; hooks receive it.
+Buyer messages come in through `receive` (the pipeline); messages to buyers
+from people or the system go out through `send`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any, AsyncIterator, Coroutine
+
+import pluggy
+from aiohttp import web
+
+from . import events as ev
+from .channels.base import Channel
+from .clock import Clock
+from .config import Settings
+from .events import Event
+from .hooks import Refused, first_result, notify
+from .models import Conversation, Inbound, Message, Outcome
+from .store import Store
+
+log = logging.getLogger("reception")
+
+
+class Reception:
+    """Everything one running shop shares; no globals."""
+
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager, store: Store, clock: Clock) -> None:
+        self.settings = settings
+        self.pm = pm
+        self.hook = pm.hook
+        self.store = store
+        self.clock = clock
+        self.channels: dict[str, Channel] = {}
+        self.state: dict[str, Any] = {}  # per-plugin state, keyed by the plugin's name
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.delivery_wakeup = asyncio.Event()
+
+    # -- channels and pipeline --------------------------------------------------------------
+    def register_channel(self, channel: Channel) -> None:
+        """Add a channel adapter; names are unique."""
+        if channel.name in self.channels:
+            raise ValueError(f"channel {channel.name!r} is registered twice")
+        self.channels[channel.name] = channel
+
+    async def receive(self, inbound: Inbound) -> Outcome:
+        """Run a buyer's message through the pipeline; returns once everything it wrote is durable."""
+        from .pipeline import receive
+
+        return await receive(self, inbound)
+
+    async def send(self, conversation: Conversation, message: Message) -> Message:
+        """Store a message to the buyer, record it and queue it for the buyer's channel.
+
+        Messages from people pass the `filter_outbound` hook first, which may
+        rewrite them or raise `Refused`.
+        """
+        if message.sender == "agent":
+            changed = await first_result(self.hook.filter_outbound, message=message, reception=self)
+            message = changed or message
+        tx = self.store.transaction()
+        tx.add_message(message)
+        tx.add_event(Event(
+            name=ev.MESSAGE_SENT, at=message.created_at, conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            data={"sender": message.sender, "agent_id": message.agent_id, "chars": len(message.text)},
+        ))
+        channel = self.channels.get(conversation.channel)
+        if channel is not None and channel.delivers_later:
+            tx.enqueue_delivery(conversation.id, channel.name, channel.payload(conversation, message), message.created_at)
+        await self.store.commit(tx)
+        self.delivery_wakeup.set()
+        await self.emit(tx.events)
+        return message
+
+    async def emit(self, events: list[Event]) -> None:
+        """Tell `track_event` plugins about events that are already stored."""
+        for event in events:
+            await notify(self.hook.track_event, event=event, reception=self)
+
+    # -- helpers for plugins ----------------------------------------------------------------
+    def new_id(self) -> str:
+        """A fresh opaque id for a conversation."""
+        return uuid.uuid4().hex
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Serialise work on one key (a buyer, a conversation); locks are dropped when unused."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run background work that is cancelled when the server stops."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def stop_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+RECEPTION = web.AppKey("reception", Reception)
+
+__all__ = ["RECEPTION", "Reception", "Refused"]

@@ -1,0 +1,31 @@
+"""Events: every step of the pipeline records one, past tense, dotted names.
+
+Metrics are computed from events alone, so an event carries everything a
+later report needs (who, when, which conversation, why).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+CONVERSATION_STARTED = "conversation.started"
+MESSAGE_RECEIVED = "message.received"
+BOT_ANSWERED = "bot.answered"
+HANDOVER_REQUESTED = "handover.requested"
+CONVERSATION_WAITING = "conversation.waiting"
+MESSAGE_SENT = "message.sent"
+CALLBACK_DELIVERED = "callback.delivered"
+CALLBACK_FAILED = "callback.failed"
+
+
+class Event(BaseModel):
+    """One thing that happened, at one instant of the reception's clock."""
+
+    name: str
+    at: datetime
+    conversation_id: str | None = None
+    customer_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

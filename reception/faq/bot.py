@@ -1,0 +1,44 @@
+"""The FAQ bot, a default plugin: loads the FAQ at start and proposes the best entry's answer.
+
+It always proposes its best match with a confidence; whether the answer is
+sent is decided by the handover votes against ``bot.answer_threshold``.
+"""
+
+from __future__ import annotations
+
+from ..core import Reception
+from ..hookspecs import hookimpl
+from ..models import BotAnswer, Conversation, Message
+from .loader import load_dir
+from .matcher import FaqMatcher
+
+STATE_KEY = "faq"
+
+
+def matcher(reception: Reception) -> FaqMatcher:
+    """The running FAQ matcher (for plugins and the admin try-out)."""
+    return reception.state[STATE_KEY]
+
+
+@hookimpl(trylast=True)
+def startup(reception: Reception) -> None:
+    entries = load_dir(*reception.settings.faq)
+    reception.state[STATE_KEY] = FaqMatcher(entries)
+
+
+@hookimpl(trylast=True)
+def bot_answer(message: Message, conversation: Conversation, reception: Reception) -> BotAnswer | None:
+    if not message.text:
+        return None
+    match = matcher(reception).match(message.text)
+    if match is None:
+        return None
+    return BotAnswer(
+        text=match.entry.answer_in(message.lang or "zh"),
+        intent=match.entry.id,
+        confidence=round(float(match.confidence), 4),
+        handover=match.entry.handover,
+        group=match.entry.group,
+        runner_up=match.runner_up.id if match.runner_up else None,
+        runner_up_confidence=round(float(match.runner_up_confidence), 4) if match.runner_up else None,
+    )

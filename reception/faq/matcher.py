@@ -1,0 +1,364 @@
+"""The FAQ matcher: finds the FAQ entry a buyer's message asks about, with a calibrated confidence.
+
+How a message is matched
+------------------------
+1. Text is cut into features (`features`): Chinese runs give character
+   unigrams and bigrams (after folding a few colloquial variants such as
+   ``能不能`` → ``能``, ``咋`` → ``怎么``); Latin words are expanded (``don't``,
+   ``u``, ``pls``), lightly stemmed and also paired into bigrams; digit runs
+   become one generic token. Unknown English words are corrected to the
+   nearest FAQ word with rapidfuzz (``agnet`` → ``agent``) or split when
+   run together (``tocontact``).
+2. Every feature is weighted by an inverse *entry* frequency (a word found in
+   every entry tells nothing), down-weighted for function words; features the
+   FAQ has never seen keep a high weight, so unknown content lowers the score.
+3. An inverted index gives, for each entry, the best cosine of the message
+   against one of its phrasings and the cosine against the entry's centroid
+   (all its phrasings together). Both are blended with a rapidfuzz string
+   score of the best phrasing into the entry score.
+4. The confidence is a logistic function of the best entry score, its margin
+   over the runner-up *entry*, how much of the message the entry covers, and
+   the string score. Its coefficients (``_COEF``) were fitted offline by
+   `reception.faq.evaluate --fit` (plain logistic regression) on development
+   splits of clinc150, banking77, bitext, HINT3 and CSDS+SMP2017 built with
+   other seeds than the reported benchmark, so ``confidence`` reads as
+   P(the entry is right) on that kind of traffic.
+
+``DEFAULT_THRESHOLD`` is the suggested ``bot.answer_threshold``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from .loader import FaqEntry
+from .text import normalize
+
+DEFAULT_THRESHOLD = 0.85
+
+# --- tokenisation ------------------------------------------------------------------------
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{_CJK}]+|\d+|[^\s\d{_CJK}]+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+_APOSTROPHES = [
+    (re.compile(r"\b(can)'?t\b"), r"\1 not"), (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"n't\b"), " not"), (re.compile(r"'m\b"), " am"), (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ll\b"), " will"), (re.compile(r"'ve\b"), " have"), (re.compile(r"'d\b"), " would"),
+    (re.compile(r"'s\b"), ""),
+]
+# Chat spellings and contractions written without an apostrophe.
+_EXPAND = {
+    "u": "you", "ur": "your", "ya": "you", "yr": "your", "r": "are", "pls": "please", "plz": "please",
+    "thx": "thanks", "wanna": "want to", "gonna": "going to", "gotta": "got to", "im": "i am",
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not", "cannot": "can not",
+    "wont": "will not", "isnt": "is not", "arent": "are not", "wasnt": "was not", "havent": "have not",
+    "hasnt": "has not", "couldnt": "could not", "wouldnt": "would not", "shouldnt": "should not",
+    "ive": "i have", "id": "i would", "hv": "have", "abt": "about", "msg": "message", "acct": "account",
+    "acc": "account", "addr": "address", "amt": "amount", "info": "information", "asap": "soon",
+    "centre": "center", "colour": "color", "cancelation": "cancellation", "canceled": "cancelled",
+    "canceling": "cancelling", "mail": "email", "ok": "okay",
+}
+# Words shoppers use for the same thing, folded to one (light synonyms, applied after _EXPAND).
+_SYNONYMS_EN = {
+    "modify": "change", "edit": "change", "alter": "change", "amend": "change", "update": "change",
+    "purchase": "buy", "purchased": "bought", "parcel": "package", "shipment": "package", "pkg": "package",
+    "assistance": "help", "assist": "help", "support": "help", "issue": "problem", "trouble": "problem",
+    "issues": "problems", "troubles": "problems", "refunded": "refund", "reimburse": "refund",
+    "reimbursement": "refund", "cost": "price", "costs": "price", "pricing": "price", "prices": "price",
+    "mobile": "phone", "cellphone": "phone", "telephone": "phone", "pwd": "password", "passcode": "password",
+    "signup": "register", "registration": "register",
+    "cancellation": "cancel", "cancelled": "cancel", "cancelling": "cancel", "quit": "cancel",
+    "receive": "get", "received": "got", "obtain": "get", "acquire": "get",
+}
+_STOP_EN = frozenset(
+    "a an the i me my mine myself you your yours we our us he she him his her it its they them their "
+    "this that these those is am are was were be been being do does did doing have has had of to in on "
+    "at by for with from as about into and or but if so than then there here what which who whom whose "
+    "when where why how can could would should will shall may might must please hi hello hey thanks "
+    "thank just also very really some any all there okay would like know tell".split()
+)
+# Colloquial Chinese folded to one form before n-grams (A-not-A questions, dialect words).
+_FOLD_ZH = [
+    ("能不能", "能"), ("可不可以", "可以"), ("是不是", "是"), ("有没有", "有"), ("会不会", "会"),
+    ("要不要", "要"), ("行不行", "行"), ("好不好", "好"), ("在不在", "在"), ("能否", "能"),
+    ("为啥", "为什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("啥", "什么"), ("神马", "什么"),
+    ("如何", "怎么"), ("怎样", "怎么"), ("木有", "没有"), ("没得", "没有"), ("多长时间", "多久"),
+    ("多少天", "多久"), ("几天", "多久"), ("退钱", "退款"), ("亲亲", "亲"),
+]
+_STOP_ZH = frozenset("的了吗呢吧啊呀么哦嘛哈噢喔诶哎嗯我你您他她它们是在有这那个一就都也还要想请问下把被给和与及或得地着过亲吖滴")
+_NUM = "0"  # every digit run becomes this token
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing/-ed/-ly/-ment/-ation, final e (``cancelled`` → ``cancel``)."""
+    if len(word) <= 3 or not word.isascii():
+        return word
+    w = word
+    if w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and not w.endswith("eed") and re.search(r"[aeiouy]", w[: -len(suffix)]):
+            w = w[: -len(suffix)]
+            if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "sz":
+                w = w[:-1]
+            break
+    for suffix, repl in (("ation", ""), ("ment", ""), ("ness", ""), ("ly", ""), ("ery", "er"), ("able", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)] + repl
+            if len(w) >= 5 and w[-1] == w[-2] and w[-1] not in "sz":
+                w = w[:-1]
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def _fold_zh(run: str) -> str:
+    for old, new in _FOLD_ZH:
+        if old in run:
+            run = run.replace(old, new)
+    return run
+
+
+def words(text: str) -> list[str]:
+    """Normalised runs of `text`: Chinese runs, expanded Latin words and digit runs."""
+    text = text.casefold().replace("\u2019", "'").replace("\u2018", "'")
+    for pattern, repl in _APOSTROPHES:
+        text = pattern.sub(repl, text)
+    out: list[str] = []
+    for run in _RUNS.findall(normalize(text)):
+        if _IS_CJK.match(run):
+            out.append(_fold_zh(run))
+        elif run[0].isdigit():
+            out.append(_NUM)
+        else:
+            out.extend(_SYNONYMS_EN.get(w, w) for w in _EXPAND.get(run, run).split())
+    return out
+
+
+# Feature weights per kind, relative to an English word / Chinese bigram (word bigrams and
+# character n-grams of English words were tried and lowered accuracy).
+W_UNI_ZH, W_STOP, W_NUM = 0.45, 0.25, 0.3
+
+
+def features(runs: Sequence[str]) -> dict[str, float]:
+    """Feature → multiplier for already split runs (`words`): the raw term frequencies, scaled by kind."""
+    feats: dict[str, float] = defaultdict(float)
+    for run in runs:
+        if run == _NUM:
+            feats[_NUM] += W_NUM
+        elif _IS_CJK.match(run):
+            for i, ch in enumerate(run):
+                feats[ch] += W_UNI_ZH * (W_STOP if ch in _STOP_ZH else 1.0)
+                if i + 1 < len(run):
+                    feats[run[i : i + 2]] += 1.0
+        else:
+            feats["~" + stem(run)] += W_STOP if run in _STOP_EN else 1.0
+    return feats
+
+
+# --- the matcher -------------------------------------------------------------------------
+
+W_MAX, W_CENTROID, W_FUZZ = 0.2, 0.65, 0.15  # entry score = blend of these three similarities
+UNSEEN_IDF = 1.0  # weight of a feature no FAQ phrasing has, relative to the rarest known feature
+RERANK = 3  # entries re-scored with their phrasings and rapidfuzz
+CANDIDATES = 12  # entries kept from the sparse-feature pass
+POSTING_BUDGET = 1500  # postings walked per message; further features are scored for candidates only
+DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
+_COEF = (-4.686, 0.574, 3.976, 4.592, 2.603, -4.505, 0.637, 4.232, -1.019, 4.427)  # see module doc
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: FaqEntry  # best entry
+    confidence: float  # calibrated, 0..1: ~P(this entry is right)
+    question: str  # the phrasing that matched best
+    runner_up: FaqEntry | None
+    runner_up_confidence: float
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _vector(tf: dict[str, float], idf: dict[str, float], unseen: float) -> dict[str, float]:
+    vec = {f: (1.0 + math.log(1.0 + t)) * idf.get(f, unseen) for f, t in tf.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {f: v / norm for f, v in vec.items()}
+
+
+def _key2(word: str) -> str:
+    return "".join(sorted(word[:2]))
+
+
+class FaqMatcher:
+    """Matches buyer messages to FAQ entries; build once, `match` many times (read-only, thread-safe)."""
+
+    def __init__(self, entries: Sequence[FaqEntry]) -> None:
+        self.entries = list(entries)
+        self._texts: list[str] = []  # phrasing as written
+        self._norms: list[str] = []  # phrasing normalised for rapidfuzz
+        self._owner: list[int] = []  # phrasing → entry index
+        self._entry_qs: list[list[int]] = [[] for _ in self.entries]
+        tfs: list[dict[str, float]] = []
+        df: dict[str, int] = defaultdict(int)
+        vocab: set[str] = set()
+        for e, entry in enumerate(self.entries):
+            seen: set[str] = set()
+            for question in dict.fromkeys(entry.questions):
+                runs = words(question)
+                tf = features(runs)
+                if not tf:
+                    continue
+                vocab.update(r for r in runs if r.isalpha() and r.isascii())
+                self._entry_qs[e].append(len(self._texts))
+                self._texts.append(question)
+                self._norms.append(" ".join(runs))
+                self._owner.append(e)
+                tfs.append(tf)
+                seen.update(tf)
+            for f in seen:
+                df[f] += 1
+        n = max(1, len(self.entries))
+        self._idf = {f: math.log((n + 1.0) / (d + 0.5)) + 1.0 for f, d in df.items()}
+        self._unseen = (math.log((n + 1.0) / 0.5) + 1.0) * UNSEEN_IDF
+        self._known_stems = {stem(w) for w in vocab}
+        self._vocab_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for w in sorted(vocab):  # near-spelling buckets: (length, first two letters / last two letters)
+            self._vocab_keys[len(w), _key2(w)].append(w)
+            self._vocab_keys[len(w), "$" + _key2(w[-2:])].append(w)
+        self._entry_norms = [[self._norms[q] for q in qs] for qs in self._entry_qs]
+        self._qvec = [_vector(tf, self._idf, self._unseen) for tf in tfs]
+        self._fmap: list[dict[str, list[tuple[int, float]]]] = [defaultdict(list) for _ in self.entries]
+        for q, vec in enumerate(self._qvec):  # per entry: feature → its phrasings holding it
+            for f, v in vec.items():
+                self._fmap[self._owner[q]][f].append((q, v))
+        sums: list[dict[str, float]] = [defaultdict(float) for _ in self.entries]
+        for q, vec in enumerate(self._qvec):
+            for f, v in vec.items():
+                sums[self._owner[q]][f] += v
+        self._cen_norm = [math.sqrt(sum(v * v for v in c.values())) or 1.0 for c in sums]
+        self._cen = [{f: v / nrm for f, v in c.items()} for c, nrm in zip(sums, self._cen_norm)]
+        post: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for e, cen in enumerate(self._cen):
+            for f, v in cen.items():
+                post[f].append((e, v))
+        dense = max(64, int(DENSE * n))
+        self._post = {f: p for f, p in post.items() if len(p) <= dense}
+        self._dense = {f for f, p in post.items() if len(p) > dense}
+
+    # -- query side --------------------------------------------------------------------
+    def _correct(self, word: str) -> list[str]:
+        """An unknown English word mapped to FAQ words: a near spelling or a split run-on."""
+        if len(word) < 4 or word in _STOP_EN or not word.isascii() or stem(word) in self._known_stems:
+            return [word]
+        for i in range(2, len(word) - 1):
+            a, b = word[:i], word[i:]
+            if (a in _STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems:
+                return [a, b]
+        candidates = [w for d in (-1, 0, 1) for key in (_key2(word), "$" + _key2(word[-2:]))
+                      for w in self._vocab_keys.get((len(word) + d, key), ())]
+        best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
+        return [best[0]] if best else [word]
+
+    def _query(self, text: str) -> tuple[str, dict[str, float]] | None:
+        runs: list[str] = []
+        for run in words(text):
+            runs.extend(self._correct(run) if run.isalpha() and run.isascii() else [run])
+        tf = features(runs)
+        return (" ".join(runs), _vector(tf, self._idf, self._unseen)) if tf else None
+
+    def _rank(self, norm_text: str, qvec: dict[str, float]) -> list[tuple[float, int, float, float, int, float, float, float]]:
+        """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
+        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing)."""
+        scores: dict[int, float] = defaultdict(float)
+        dense = []
+        budget = POSTING_BUDGET
+        for f, w in sorted(qvec.items(), key=lambda fw: -fw[1]):
+            post = self._post.get(f)
+            if post is None:
+                if f in self._dense:
+                    dense.append((f, w))
+            elif len(post) > budget and scores:  # enough candidates: score this feature for them only
+                dense.append((f, w))
+            else:
+                budget -= len(post)
+                for e, v in post:
+                    scores[e] += w * v
+        if not scores and dense:  # only common words: fall back to the least common of them
+            f, w = min(dense, key=lambda fw: len(self._idf) - self._idf[fw[0]])
+            for e, cen in enumerate(self._cen):
+                if f in cen:
+                    scores[e] += w * cen[f]
+        cands = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
+        full = {e: scores[e] for e in cands}
+        for f, w in dense:
+            for e in cands:
+                v = self._cen[e].get(f)
+                if v:
+                    full[e] += w * v
+        ranked = []
+        for e in sorted(full, key=full.__getitem__, reverse=True)[:RERANK]:
+            cos: dict[int, float] = dict.fromkeys(self._entry_qs[e], 0.0)
+            fmap = self._fmap[e]
+            for f, w in qvec.items():
+                for q, v in fmap.get(f, ()):
+                    cos[q] += w * v
+            best_q = max(cos, key=cos.__getitem__)
+            best_cos = cos[best_q]
+            string = process.extractOne(norm_text, self._entry_norms[e], scorer=fuzz.token_sort_ratio)[1] / 100.0
+            coverage = sum(w * w for f, w in qvec.items() if f in self._cen[e])
+            score = W_MAX * best_cos + W_CENTROID * full[e] + W_FUZZ * string
+            phrasing = self._qvec[best_q]
+            qcov = sum(w * w for f, w in qvec.items() if f in phrasing)
+            pcov = sum(v * v for f, v in phrasing.items() if f in qvec)
+            ranked.append((score, e, string, coverage, best_q, best_cos, full[e], qcov, pcov))
+        ranked.sort(reverse=True)
+        return ranked
+
+    def _confidence(self, ranked: list[tuple], i: int, qvec: dict[str, float]) -> float:
+        score, _, string, coverage, _, cos, cen, phrasing, _ = ranked[i]
+        other = ranked[1 - i][0] if len(ranked) > 1 else 0.0
+        oov = sum(w * w for f, w in qvec.items() if f not in self._idf)
+        x = confidence_features(score, score - other, coverage, string, phrasing, oov, cos, cen)
+        return _logistic(sum(c * v for c, v in zip(_COEF, x)))
+
+    def match(self, text: str) -> Match | None:
+        """The best entry for `text`, or None when the text normalises to nothing (or the FAQ is empty)."""
+        query = self._query(text)
+        if query is None or not self.entries:
+            return None
+        ranked = self._rank(*query)
+        if not ranked:  # nothing in common with any phrasing
+            return Match(self.entries[0], 0.0, self._texts[0] if self._texts else "", None, 0.0)
+        best = ranked[0]
+        runner = self.entries[ranked[1][1]] if len(ranked) > 1 else None
+        runner_conf = self._confidence(ranked, 1, query[1]) if runner else 0.0
+        return Match(self.entries[best[1]], self._confidence(ranked, 0, query[1]), self._texts[best[4]], runner, runner_conf)
+
+
+def confidence_features(score: float, margin: float, coverage: float, string: float,
+                        phrasing: float, oov: float, cos: float, centroid: float) -> tuple[float, ...]:
+    """The inputs of the logistic confidence, in the order of ``_COEF``.
+
+    score: blended entry score; margin: over the other of the two best entries;
+    coverage / phrasing: share of the message's weight found in the entry / its
+    best phrasing; string: rapidfuzz score of the best phrasing; oov: weight
+    of features unknown to the FAQ;
+    cos / centroid: cosine to the best phrasing / to the entry centroid.
+    """
+    return (1.0, score, margin, coverage, string, phrasing, oov, cos, centroid, min(margin, 0.15))

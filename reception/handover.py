@@ -1,0 +1,67 @@
+"""The default handover vote: when the bot must pass the buyer to a human, and why.
+
+Reasons, first match wins:
+``requested`` (the buyer asks for a human, in Chinese or English),
+``angry`` (the buyer is upset: complaints, threats of bad reviews, insults; they get a human fast),
+``card`` (a product or order card with no question the bot can read),
+``repeated`` (the buyer asks the same thing again after the bot answered),
+``faq_entry`` (the matched FAQ entry is marked ``handover: true``; its answer is sent too),
+``low_confidence`` (the bot is not sure enough to answer).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from .core import Reception
+from .faq.text import normalize
+from .hookspecs import hookimpl
+from .human_request import is_human_request
+from .models import BotAnswer, Conversation, Handover, Message
+
+
+# Words of an upset buyer, both languages; matched on normalised text.
+_ANGRY = re.compile(
+    r"投诉|差评|举报|骗子|骗人|垃圾|太差|什么破|气死|坑人|黑店|12315|工商|消协|退一赔三|"
+    r"\b(complain|complaint|scam|scammers?|fraud|rip ?off|ripped off|terrible|awful|worst|ridiculous|"
+    r"unacceptable|furious|angry|lawyer|sue|report you|bad review|disgusting|useless)\b"
+)
+
+
+def is_angry(text: str) -> bool:
+    """True when the buyer sounds upset enough to need a person now."""
+    return _ANGRY.search(normalize(text)) is not None
+
+
+async def _repeats_last_question(message: Message, conversation: Conversation, reception: Reception) -> bool:
+    text = normalize(message.text)
+    if not text:
+        return False
+    earlier = await reception.store.messages(conversation.id, last=6)
+    for previous in reversed(earlier):
+        if previous.sender == "buyer":
+            similarity = fuzz.ratio(text, normalize(previous.text))
+            return similarity >= reception.settings.bot.repeat_similarity
+    return False
+
+
+@hookimpl(trylast=True)
+async def handover_vote(
+    message: Message, conversation: Conversation, answer: BotAnswer | None, reception: Reception
+) -> Handover | None:
+    if message.text and is_human_request(message.text):
+        return Handover(reason="requested")
+    if message.text and is_angry(message.text):
+        return Handover(reason="angry", detail={"priority": True})
+    if not message.text:
+        return Handover(reason="card") if message.card else None
+    if await _repeats_last_question(message, conversation, reception):
+        return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
+    threshold = reception.settings.bot.answer_threshold
+    if answer is None or answer.confidence < threshold:
+        return Handover(reason="low_confidence")
+    if answer.handover:
+        return Handover(reason="faq_entry", group=answer.group, keep_answer=True)
+    return None

@@ -1,0 +1,97 @@
+"""The plugin API: every hook a plugin can implement, with its arguments and return value.
+
+Implement a hook with ``@reception.hookimpl`` on a function of the same name in
+a module or object, then register it: as a default plugin, through the
+``reception`` entry-point group, from ``--plugins-dir`` or ``create_app(plugins=…)``.
+Hooks marked "async ok" may be ``async def``; the others must be synchronous.
+A plugin may take only the arguments it needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .channels.base import Channel
+    from .core import Reception
+    from .events import Event
+    from .models import BotAnswer, Conversation, Handover, Message
+
+hookspec = pluggy.HookspecMarker("reception")
+hookimpl = pluggy.HookimplMarker("reception")
+
+
+@hookspec
+def register_channels(register: "Callable[[type[Channel]], None]") -> None:
+    """Sync. Called once at start: call ``register(ChannelClass)`` for each channel adapter.
+
+    The class is instantiated with the `Reception` hub; its ``name`` must be unique.
+    A channel receives buyer messages from somewhere (a webhook, a WebSocket,
+    a platform's API), hands them to ``reception.receive`` and delivers later
+    messages back through ``Channel.deliver``.
+    """
+
+
+@hookspec
+def register_routes(app: "web.Application", reception: "Reception") -> None:
+    """Sync. Called once at start: add HTTP routes to ``app.router``.
+
+    Routes under ``/api/`` answer errors as JSON ``{"error": {"code", "message"}}``.
+    """
+
+
+@hookspec
+def startup(reception: "Reception") -> Any:
+    """Async ok. Called after the store opens and before the first request; start background work here."""
+
+
+@hookspec
+def shutdown(reception: "Reception") -> Any:
+    """Async ok. Called when the server stops, before the store closes: stop background work here."""
+
+
+@hookspec
+def bot_answer(message: "Message", conversation: "Conversation", reception: "Reception") -> "BotAnswer | None":
+    """Async ok. Propose a bot reply to a buyer's message, or return None.
+
+    Called in order (``tryfirst`` plugins first, the FAQ bot last); the first
+    answer that is not None is used. Skills that answer from order data go
+    before the FAQ bot. ``BotAnswer.confidence`` (0..1) decides, with the
+    handover votes, whether the reply is sent.
+    """
+
+
+@hookspec
+def handover_vote(
+    message: "Message", conversation: "Conversation", answer: "BotAnswer | None", reception: "Reception"
+) -> "Handover | str | None":
+    """Async ok. Return a reason to hand this conversation to a human (a `Handover` or its reason), or None.
+
+    Every implementation is asked; the first reason in call order wins and all
+    reasons are recorded in the ``handover.requested`` event. The defaults vote
+    ``requested`` (the buyer asks for a human), ``low_confidence``,
+    ``repeated`` (the same question again) and ``faq_entry`` (an entry marked
+    ``handover: true``). When the reason is ``requested`` or the answer is
+    unsure, the bot's reply is not sent.
+    """
+
+
+@hookspec
+def track_event(event: "Event", reception: "Reception") -> Any:
+    """Async ok. Observe every event once it is durably stored (metrics, exports, audit).
+
+    An exception here is logged and does not affect the buyer.
+    """
+
+
+@hookspec
+def filter_outbound(message: "Message", reception: "Reception") -> "Message | None":
+    """Async ok. Check or rewrite a message a human sends to a buyer before it is stored and delivered.
+
+    Return a changed `Message` to replace it, or None to leave it as is. Raise
+    `reception.hooks.Refused` to stop it with a reason shown to the sender.
+    """

@@ -1,0 +1,167 @@
+"""The domain models shared by channels, the pipeline, plugins and the store.
+
+`Inbound` is what every channel hands to the pipeline; `Conversation`,
+`Message` and `BotAnswer` are what plugins see; `Reply` and `Outcome` are what
+the buyer gets back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Status = Literal["bot", "queued", "assigned", "offline", "closed"]
+Sender = Literal["buyer", "bot", "agent", "system"]
+
+MAX_TEXT = 4000  # characters; the platforms cap a chat message well below this
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def clean_text(value: str | None) -> str | None:
+    """Refuse NUL and other control characters; strip surrounding whitespace."""
+    if value is None:
+        return None
+    if _CONTROL.search(value):
+        raise ValueError("must not contain NUL or other control characters")
+    return value.strip()
+
+
+class Card(BaseModel):
+    """A product or order card sent by the buyer: it counts as a consultation."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["product", "order"]
+    id: Identifier
+
+
+class BuyerMessage(BaseModel):
+    """A buyer's message as it arrives on the wire (the webhook's request body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: Identifier
+    message_id: Identifier | None = None
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    card: Card | None = None
+    entry: Annotated[str, StringConstraints(max_length=64)] | None = None
+    sent_at: datetime | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return clean_text(value)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-11-11T10:00:00+08:00")
+        return value
+
+    @model_validator(mode="after")
+    def _text_or_card(self) -> "BuyerMessage":
+        if not self.text and self.card is None:
+            raise ValueError("text is required unless a card is given")
+        return self
+
+
+class Inbound(BuyerMessage):
+    """A buyer's message as any channel hands it to the pipeline."""
+
+    channel: str
+
+
+class Conversation(BaseModel):
+    """One buyer's conversation with the shop on one channel, from first message to close."""
+
+    id: str
+    channel: str
+    customer_id: str
+    status: Status = "bot"
+    entry: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    handover_reason: str | None = None
+    group: str | None = None
+
+
+class Message(BaseModel):
+    """One message in a conversation, from any sender."""
+
+    conversation_id: str
+    sender: Sender
+    text: str
+    created_at: datetime
+    intent: str | None = None
+    confidence: float | None = None
+    card: Card | None = None
+    agent_id: str | None = None
+    message_id: str | None = None
+    lang: str | None = None
+
+
+class BotAnswer(BaseModel):
+    """What a `bot_answer` plugin proposes: a reply and how sure it is."""
+
+    text: str
+    intent: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    handover: bool = False  # answer, then pass the buyer to a human
+    group: str | None = None
+    runner_up: str | None = None
+    runner_up_confidence: float | None = None
+
+
+class Handover(BaseModel):
+    """Why a message moves the conversation towards a human."""
+
+    reason: str
+    group: str | None = None
+    keep_answer: bool = False  # send the bot's answer too (an FAQ entry that answers, then hands over)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Reply(BaseModel):
+    """A reply returned to the channel in the same exchange."""
+
+    sender: Literal["bot", "system"]
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+
+
+class Outcome(BaseModel):
+    """The pipeline's answer to one inbound message (the webhook's response body)."""
+
+    conversation_id: str
+    status: Status
+    replies: list[Reply] = Field(default_factory=list)
+    handover: Handover | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The JSON body of CONTRACT.md: handover carries its reason (and group when known)."""
+        body = self.model_dump(mode="json", exclude={"handover"})
+        body["handover"] = (
+            None if self.handover is None else self.handover.model_dump(mode="json", exclude={"detail", "keep_answer"}, exclude_none=True)
+        )
+        return body
+
+
+class StaffReply(BaseModel):
+    """The body of a reply from the shop's staff."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @field_validator("text")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        value = clean_text(value) or ""
+        if not value:
+            raise ValueError("text is empty")
+        return value

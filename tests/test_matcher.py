@@ -1,0 +1,145 @@
+"""The FAQ matcher as a buyer meets it: paraphrases in both languages find the right entry, noise does not."""
+
+import time
+
+import pytest
+
+from reception.faq.loader import FaqEntry
+from reception.faq.matcher import DEFAULT_THRESHOLD, FaqMatcher
+
+FAQ = [
+    FaqEntry(id="shipping_time", answer="48h", questions=[
+        "多久发货", "什么时候发货", "下单后几天能发货", "How long until my order ships?", "When will you ship my order?"]),
+    FaqEntry(id="returns", answer="7 days", questions=[
+        "怎么退货", "可以退货吗", "七天无理由退货怎么申请", "How do I return an item?", "What is your return policy?"]),
+    FaqEntry(id="change_address", answer="orders page", questions=[
+        "怎么修改收货地址", "地址填错了怎么办", "How can I change my shipping address?", "I entered the wrong address"]),
+    FaqEntry(id="invoice", answer="invoice page", questions=[
+        "能开发票吗", "怎么开发票", "Can I get an invoice?", "How do I get a receipt for my order?"]),
+    FaqEntry(id="tracking", answer="tracking page", questions=[
+        "我的快递到哪了", "怎么查物流", "Where is my package?", "How can I track my order?"]),
+    FaqEntry(id="cancel", answer="cancel button", questions=[
+        "怎么取消订单", "不想要了能取消吗", "How do I cancel my order?", "Can I cancel an order?"]),
+    FaqEntry(id="payment", answer="cards, Alipay", questions=[
+        "支持哪些付款方式", "可以用花呗吗", "What payment methods do you accept?", "Can I pay with PayPal?"]),
+    FaqEntry(id="size", answer="size chart", questions=[
+        "尺码怎么选", "我170穿多大码", "How do I choose my size?", "Do you have a size chart?"]),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> FaqMatcher:
+    return FaqMatcher(FAQ)
+
+
+@pytest.mark.parametrize("text, entry", [
+    ("发票怎么开", "invoice"),
+    ("我不想要了，订单怎么取消", "cancel"),
+    ("when do you ship my order", "shipping_time"),
+    ("where is my parcel", "tracking"),
+    ("cancel my order please", "cancel"),
+    ("size chart please", "size"),
+])
+def test_paraphrases_are_answered_with_high_confidence(matcher, text, entry):
+    match = matcher.match(text)
+    assert match.entry.id == entry
+    assert match.confidence >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("text, entry", [
+    ("你们一般多久才发货？", "shipping_time"),
+    ("请问几天能发货呀", "shipping_time"),
+    ("能不能用花呗付款", "payment"),
+    ("收货地址写错了，能改吗", "change_address"),
+    ("物流到哪里了", "tracking"),
+    ("i want to change the address for delivery", "change_address"),
+    ("how long before my order ships", "shipping_time"),
+    ("how can I retrun an itme", "returns"),  # typos
+    ("我想 return 这个 item", "returns"),  # mixed languages
+])
+def test_looser_paraphrases_find_the_right_entry(matcher, text, entry):
+    match = matcher.match(text)
+    assert match.entry.id == entry
+    assert match.confidence > 0.5
+    assert match.confidence > 20 * match.runner_up_confidence
+
+
+@pytest.mark.parametrize("variant", [
+    "ＨＯＷ ＤＯ Ｉ ＲＥＴＵＲＮ ＡＮ ＩＴＥＭ？？？",
+    "how do i return an item",
+    "How do I return an item!!!",
+    "  how   DO i   return an item  ",
+])
+def test_width_punctuation_and_case_do_not_matter(matcher, variant):
+    reference = matcher.match("How do I return an item?")
+    match = matcher.match(variant)
+    assert match.entry.id == "returns"
+    assert match.confidence == pytest.approx(reference.confidence, abs=1e-9)
+
+
+def test_chinese_punctuation_and_full_width_do_not_matter(matcher):
+    plain = matcher.match("怎么查物流")
+    noisy = matcher.match("怎么查物流？！？")
+    assert noisy.entry.id == plain.entry.id == "tracking"
+    assert noisy.confidence == pytest.approx(plain.confidence)
+
+
+@pytest.mark.parametrize("text", ["asdkjh qwe", "啊啊啊哦哦", "What's the weather tomorrow?", "明天天气怎么样", "qwertyuiop"])
+def test_gibberish_and_off_topic_get_low_confidence(matcher, text):
+    match = matcher.match(text)
+    assert match is None or match.confidence < 0.2
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？！。", "!!!"])
+def test_text_that_normalises_to_nothing_gives_no_match(matcher, text):
+    assert matcher.match(text) is None
+
+
+@pytest.mark.parametrize("text", ["怎么退货", "return", "12345", "a", "退", "where is my package right now I need it today", "運費"])
+def test_confidences_are_probabilities(matcher, text):
+    match = matcher.match(text)
+    assert match is not None
+    assert 0.0 <= match.confidence <= 1.0
+    assert 0.0 <= match.runner_up_confidence <= 1.0
+
+
+def test_runner_up_is_another_entry_and_less_likely(matcher):
+    match = matcher.match("How can I track my order?")
+    assert match.entry.id == "tracking"
+    assert match.runner_up is not None and match.runner_up.id != "tracking"
+    assert match.runner_up_confidence < match.confidence
+
+
+def test_the_matched_phrasing_is_reported(matcher):
+    match = matcher.match("where is my package??")
+    assert match.question == "Where is my package?"
+
+
+def test_close_entries_lower_the_confidence():
+    alone = FaqMatcher([FAQ[0], FAQ[1]]).match("How do I return an item")
+    rival = FaqEntry(id="returns_b", answer="-", questions=["How do I return an item bought on sale?"])
+    crowded = FaqMatcher([FAQ[0], FAQ[1], rival]).match("How do I return an item")
+    assert crowded.confidence < alone.confidence
+
+
+def test_empty_faq_and_empty_phrasings():
+    assert FaqMatcher([]).match("hello") is None
+    only_punctuation = FaqMatcher([FaqEntry(id="x", questions=["???"], answer="-")])
+    match = only_punctuation.match("hello")
+    assert match is None or match.confidence == 0.0
+
+
+def test_ten_thousand_questions_match_quickly():
+    words = ["order", "refund", "ship", "address", "invoice", "coupon", "size", "color", "cancel", "track"]
+    entries = []
+    for i in range(1000):
+        a, b, c = words[i % 10], words[(i // 10) % 10], words[(i // 100) % 10]
+        entries.append(FaqEntry(id=f"e{i}", answer="-", questions=[
+            f"{a} {b} {c} question {i} variant {j}" if j % 2 else f"第{i}个问题 {a} {b} 怎么办 {j}" for j in range(10)]))
+    matcher = FaqMatcher(entries)
+    texts = [f"{words[i % 10]} {words[(i * 3) % 10]} question {i * 7}" for i in range(200)] + [f"第{i}个问题怎么办" for i in range(200)]
+    start = time.perf_counter()
+    for text in texts:
+        matcher.match(text)
+    per_match = (time.perf_counter() - start) / len(texts)
+    assert per_match < 0.005  # generous for CI; the benchmark reports ~0.3 ms on real text

@@ -13,6 +13,7 @@ from .config import Settings
 from .core import RECEPTION, Reception
 from .hooks import call_all
 from .http import errors
+from .openapi import OPERATIONS
 from .plugins import make_plugin_manager
 from .store import Store
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     reception = Reception(settings, pm, store, clock or RealClock())
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
     app[RECEPTION] = reception
+    app[OPERATIONS] = []
 
     def register(channel_class: type[Channel]) -> None:
         reception.register_channel(channel_class(reception))

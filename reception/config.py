@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from .auth import TokenHash
 
@@ -45,11 +45,71 @@ class WebhookSettings(Section):
 
 
 class AgentSettings(Section):
-    id: Annotated[str, StringConstraints(pattern=r"^[^:\s]{1,64}:[^:\s]{1,64}$")]
+    id: Annotated[str, StringConstraints(pattern=r"^[^:\s/]{1,64}:[^:\s/]{1,64}$")]
     name: str | None = None
+    # the automatic greeting sent when a buyer is assigned ({name} is the agent's name); not a reply
+    welcome: str | None = None
     token: TokenHash
     groups: list[str] = Field(default_factory=list)
     max_concurrent: int = Field(default=3, ge=1, le=100)
+
+
+OrderState = Literal["none", "unpaid", "unshipped", "shipped", "after_sale"]
+
+
+class RoutingRule(Section):
+    """Send a handover to `group` when every condition given matches (first matching rule wins)."""
+
+    group: str
+    entries: list[str] = Field(default_factory=list)  # entry points: shop, product, order …
+    intents: list[str] = Field(default_factory=list)  # FAQ entries or skills behind the handover
+    reasons: list[str] = Field(default_factory=list)  # handover reasons: requested, angry …
+    order_states: list[OrderState] = Field(default_factory=list)
+
+
+class RoutingSettings(Section):
+    rules: list[RoutingRule] = Field(default_factory=list)
+    # recent contact first: the last agent gets the buyer again within this window …
+    recent_contact_days: float = Field(default=3.0, ge=0, le=30)
+    # … and even while suspended within this many hours (never while offline)
+    recent_contact_suspended_hours: float = Field(default=24.0, ge=0, le=720)
+    priority_reasons: list[str] = Field(default_factory=lambda: ["angry"])
+    # remind an agent who has not answered a buyer within this time (the platform counts 3 minutes) …
+    reply_reminder_seconds: float = Field(default=150.0, gt=0, le=3600)
+    # … and give the buyer to another agent after this time
+    reassign_seconds: float = Field(default=240.0, gt=0, le=7200)
+    # close a conversation nobody wrote in for this long (0: never)
+    inactivity_close_minutes: float = Field(default=30.0, ge=0, le=1440)
+    # used for queue wait estimates until there are closed conversations to learn from
+    default_service_seconds: float = Field(default=300.0, gt=0, le=7200)
+    # queued buyers up to this position are told when their position changes
+    queue_updates_max_position: int = Field(default=10, ge=0, le=1000)
+    # how long a closed conversation waits for the buyer's rating
+    rating_window_minutes: float = Field(default=60.0, ge=0, le=10080)
+
+    @field_validator("reassign_seconds")
+    @classmethod
+    def _after_reminder(cls, value: float, info: Any) -> float:
+        reminder = info.data.get("reply_reminder_seconds")
+        if reminder is not None and value <= reminder:
+            raise ValueError("must be longer than reply_reminder_seconds")
+        return value
+
+
+class OfflinePoolSettings(Section):
+    """Auto-assignment of the offline message pool (离线消息池), as the platforms run it."""
+
+    enabled: bool = True
+    windows: list[TimeWindow] = Field(default_factory=lambda: ["08:00-23:00"])
+    interval_minutes: int = Field(default=30, ge=1, le=1440)
+    scope: Literal["requested", "all"] = "requested"  # asked for a human, or every bot-touched buyer
+    target: Literal["rules", "groups", "agents"] = "rules"
+    groups: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+    min_agents: int = Field(default=1, ge=1)  # online, not suspended, in the target
+    max_pending_per_agent: float | None = Field(default=None, ge=0)
+    per_agent: int = Field(default=20, ge=1, le=5000)
+    max_age_hours: float = Field(default=24.0, gt=0, le=168)
 
 
 class HoursSettings(Section):
@@ -102,6 +162,8 @@ class Settings(Section):
     big_sale: SwitchSettings = Field(default_factory=SwitchSettings)
     penalty: SwitchSettings = Field(default_factory=SwitchSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    offline_pool: OfflinePoolSettings = Field(default_factory=OfflinePoolSettings)
     faq: list[Path] = Field(default_factory=lambda: [BUNDLED_FAQ])
     store: StoreSettings = Field(default_factory=StoreSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -118,6 +180,25 @@ class Settings(Section):
                 raise ValueError(f"duplicate agent id {agent.id!r}")
             seen.add(agent.id)
         return agents
+
+    @model_validator(mode="after")
+    def _known_groups_and_agents(self) -> "Settings":
+        groups = {g for agent in self.agents for g in agent.groups}
+        agents = {agent.id for agent in self.agents}
+        for i, rule in enumerate(self.routing.rules):
+            if rule.group not in groups:
+                raise ValueError(f"routing.rules.{i}.group: no agent is in group {rule.group!r}")
+        for group in self.offline_pool.groups:
+            if group not in groups:
+                raise ValueError(f"offline_pool.groups: no agent is in group {group!r}")
+        for agent in self.offline_pool.agents:
+            if agent not in agents:
+                raise ValueError(f"offline_pool.agents: unknown agent {agent!r}")
+        return self
+
+    def group_names(self) -> set[str]:
+        """Every agent group named in the config."""
+        return {g for agent in self.agents for g in agent.groups}
 
 
 class ConfigError(ValueError):
@@ -155,8 +236,9 @@ def describe_errors(error: ValidationError) -> str:
     """One line per invalid field: ``path.to.field: reason``."""
     lines = []
     for err in error.errors():
-        path = ".".join(str(part) for part in err["loc"]) or "(root)"
-        lines.append(f"{path}: {err['msg']}")
+        path = ".".join(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {message}" if path else message)
     return "; ".join(lines)
 
 

@@ -23,7 +23,8 @@ from .config import Settings
 from .events import Event
 from .hooks import Refused, first_result, notify
 from .models import Conversation, Inbound, Message, Outcome
-from .store import Store
+from .routing.router import Router
+from .store import Store, Transaction
 
 log = logging.getLogger("reception")
 
@@ -42,6 +43,8 @@ class Reception:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.delivery_wakeup = asyncio.Event()
+        self.router = Router(self)
+        store.on_commit.append(self._committed)
 
     # -- channels and pipeline --------------------------------------------------------------
     def register_channel(self, channel: Channel) -> None:
@@ -62,23 +65,37 @@ class Reception:
         Messages from people pass the `filter_outbound` hook first, which may
         rewrite them or raise `Refused`.
         """
-        if message.sender == "agent":
-            changed = await first_result(self.hook.filter_outbound, message=message, reception=self)
-            message = changed or message
+        message = await self.filter_outbound(message)
         tx = self.store.transaction()
+        self.stage(tx, conversation, message)
+        await self.store.commit(tx)
+        await self.emit(tx.events)
+        return message
+
+    async def filter_outbound(self, message: Message) -> Message:
+        """Pass a person's message through the `filter_outbound` hook (may raise `Refused`)."""
+        if message.sender != "agent":
+            return message
+        changed = await first_result(self.hook.filter_outbound, message=message, reception=self)
+        return changed or message
+
+    def stage(self, tx: Transaction, conversation: Conversation, message: Message, deliver: bool = True) -> None:
+        """Add a message to the buyer to `tx`, with its event and, when `deliver`, its delivery."""
         tx.add_message(message)
         tx.add_event(Event(
             name=ev.MESSAGE_SENT, at=message.created_at, conversation_id=conversation.id,
             customer_id=conversation.customer_id,
-            data={"sender": message.sender, "agent_id": message.agent_id, "chars": len(message.text)},
+            data={"sender": message.sender, "agent_id": message.agent_id, "kind": message.kind,
+                  "chars": len(message.text)},
         ))
         channel = self.channels.get(conversation.channel)
-        if channel is not None and channel.delivers_later:
-            tx.enqueue_delivery(conversation.id, channel.name, channel.payload(conversation, message), message.created_at)
-        await self.store.commit(tx)
-        self.delivery_wakeup.set()
-        await self.emit(tx.events)
-        return message
+        if deliver and channel is not None and channel.delivers_later:
+            tx.enqueue_delivery(conversation.id, channel.name, channel.payload(conversation, message),
+                                message.created_at)
+
+    def _committed(self, tx: Transaction) -> None:
+        if tx.deliveries:
+            self.delivery_wakeup.set()
 
     async def emit(self, events: list[Event]) -> None:
         """Tell `track_event` plugins about events that are already stored."""

@@ -8,14 +8,14 @@ stays readable through the API and a ``callback.failed`` event records it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from . import events as ev
 from .channels.base import DeliveryFailed
 from .core import Reception
 from .events import Event
+from .loop import forever
 from .store import Delivery
 
 log = logging.getLogger("reception.delivery")
@@ -54,24 +54,14 @@ async def _deliver_one(reception: Reception, item: Delivery) -> None:
     await reception.emit(tx.events)
 
 
-async def run(reception: Reception) -> None:
-    """Deliver what is due, then sleep until the next due time or a new message, forever."""
+async def step(reception: Reception) -> datetime | None:
+    """Deliver what is due now; return when the next delivery falls due."""
     store, clock = reception.store, reception.clock
-    while True:
-        reception.delivery_wakeup.clear()
-        for item in await store.due_deliveries(clock.now()):
-            try:
-                await _deliver_one(reception, item)
-            except Exception:  # never let one bad delivery stop the loop
-                log.exception("delivery %s failed", item.id)
-        due = await store.next_delivery_due()
-        if due is not None and due <= clock.now():
-            continue
-        waits = [asyncio.ensure_future(reception.delivery_wakeup.wait())]
-        if due is not None:
-            waits.append(asyncio.ensure_future(clock.sleep((due - clock.now()).total_seconds())))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waits:
-                waiter.cancel()
+    for item in await store.due_deliveries(clock.now()):
+        await _deliver_one(reception, item)
+    return await store.next_delivery_due()
+
+
+async def run(reception: Reception) -> None:
+    """Deliver, then sleep until the next due time or a new message, forever."""
+    await forever("delivery", reception.clock, lambda: step(reception), reception.delivery_wakeup)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .core import Reception
     from .events import Event
     from .models import BotAnswer, Conversation, Handover, Message
+    from .routing.select import Candidate
 
 hookspec = pluggy.HookspecMarker("reception")
 hookimpl = pluggy.HookimplMarker("reception")
@@ -94,4 +95,31 @@ def filter_outbound(message: "Message", reception: "Reception") -> "Message | No
 
     Return a changed `Message` to replace it, or None to leave it as is. Raise
     `reception.hooks.Refused` to stop it with a reason shown to the sender.
+    """
+
+
+@hookspec(firstresult=True)
+def select_agent(conversation: "Conversation", candidates: "list[Candidate]", reception: "Reception") -> str | None:
+    """Sync, first result wins. Pick the agent id for a conversation, or None when nobody can take it.
+
+    ``candidates`` are the agents of the conversation's group plus the buyer's
+    most recent contact (``Candidate.in_group`` false when outside the group),
+    each with ``last_contact`` (when that agent last served this buyer, or
+    None) and the live ``agent`` state (status, load, maximum). The default,
+    registered ``trylast``, implements recent contact first (within
+    ``routing.recent_contact_days``; while suspended only within
+    ``routing.recent_contact_suspended_hours``; never offline), then the
+    least-loaded online agent below their maximum, the longest idle first on
+    ties. The router re-checks the answer: an offline or saturated agent is
+    not assigned.
+    """
+
+
+@hookspec
+def buyer_order_state(customer_id: str, channel: str, reception: "Reception") -> str | None:
+    """Async ok, first answer wins. The buyer's order state for routing rules.
+
+    One of ``none`` (no order), ``unpaid``, ``unshipped``, ``shipped``,
+    ``after_sale``; None when unknown. Rules with ``order_states`` only match
+    when an implementation answers.
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 
 from aiohttp import web
@@ -101,3 +102,31 @@ def require_admin(request: web.Request, admin_digest: str | None) -> None:
     """Raise 401 unless the request carries the admin bearer token."""
     if not auth.matches(auth.bearer(request), admin_digest):
         raise ApiError(401, "unauthorized", "a valid admin bearer token is required")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the admin, or one agent (by id)."""
+
+    admin: bool
+    agent_id: str | None = None
+
+    def may_act_for(self, agent_id: str | None) -> bool:
+        return self.admin or (agent_id is not None and agent_id == self.agent_id)
+
+
+def caller(request: web.Request, admin_digest: str | None, agent_digests: dict[str, str]) -> Caller:
+    """The admin or the agent whose bearer token the request carries; 401 otherwise.
+
+    Every digest is compared in constant time, whoever matches.
+    """
+    token = auth.bearer(request)
+    if auth.matches(token, admin_digest):
+        return Caller(admin=True)
+    found = None
+    for agent_id, digest in agent_digests.items():
+        if auth.matches(token, digest):
+            found = agent_id
+    if found is None:
+        raise ApiError(401, "unauthorized", "a valid agent or admin bearer token is required")
+    return Caller(admin=False, agent_id=found)

@@ -1,4 +1,4 @@
-"""Does the buyer ask for a human? Rules for Chinese and English, plus fuzzy examples.
+"""Does the buyer ask for a human? Rules for Chinese and English, plus a few fuzzy examples.
 
 `is_human_request` fires on
 
@@ -6,25 +6,31 @@
   ``叫你们客服出来``, ``真人``, ``有人吗``, "human", "agent", "real person",
   "talk to someone", "connect me to a representative", "live chat", "can I
   talk with a person" … in their usual phrasings, with typos ("agnet",
-  "humna") and run-together words;
+  "humna"), swearing and run-together words ("tocontact");
 * a **challenge to the bot**: "are you a bot", ``你是机器人吗``, ``不要机器人``;
-* an **escalation** the bot cannot serve: support unreachable ("call center
-  not picking up", ``客服电话打不通``), abuse of the service ("you are
-  useless", "pathetic service", ``垃圾客服``), a message that is nothing but
-  urgency ("this is urgent", ``急急急``), or a demand for a supervisor.
+* an **escalation** that belongs to a person (DOMAIN.md: complaints go to the
+  second line, angry buyers get faster human help): a complaint ("I want to
+  complain", "how do I file a complaint", ``我要投诉``), support unreachable
+  ("call center not picking up", ``客服电话打不通``), abuse of the service
+  ("you are useless", "pathetic service", ``垃圾客服``), a message that is
+  nothing but urgency ("this is urgent", ``急急急``), a demand for a
+  supervisor (``叫你们经理出来``).
 
 It stays quiet on
 
-* questions *about* the contact channels, answered by the FAQ:
-  "customer service phone number", "what are your customer care hours",
-  ``客服电话多少``, ``客服几点上班`` (but ``人工客服电话`` names the human
-  explicitly and fires, as AFQMC labels it a paraphrase of 请联系人工客服);
-* procedural complaint questions ("how do I file a complaint", ``怎么投诉``);
+* questions *about* reaching the service, which the FAQ answers: "customer
+  service phone number", "how can I contact customer service", "what are
+  your customer care hours", ``客服电话多少``, ``怎么联系客服``. Naming the
+  human explicitly still fires ("how do I talk to an agent", ``人工客服电话``,
+  which AFQMC labels a paraphrase of 请联系人工客服);
+* questions about whether a person is needed ("do I need to speak to a
+  representative to change my PIN?");
 * a bare greeting ``在吗``; negations ("I don't need an agent", ``不用转人工``);
 * products and other trades: "human hair wig", "travel agent", "cleaning
-  agent", ``人工智能``, ``人工草坪``.
+  agent", ``人工智能``, ``人工草坪``, ``真人版``; ``人工`` as "by hand"
+  (``人工开通``); "a transfer to someone".
 
-`human_request_kind` returns which rule fired (``explicit``, ``bot``,
+`human_request_kind` says which rule fired (``explicit``, ``bot``,
 ``escalation``) for logs and analytics.
 """
 
@@ -50,8 +56,8 @@ _KEYS = (
 _REAL_WORDS = frozenset(
     "unavailable available assistance assisting assisted assists supporting supported services servicing personal personally humanity "
     "contacted contacts transferred transfers connected connection connects speaker speaks answered answers "
-    "sneak steak spear speck taking talkin contract contacts humane humid agents humans persons agency "
-    "urgent aged walk want went manger managers serviced services supports persona services customers "
+    "sneak steak spear speck taking talkin contract humane humid agents humans persons agency "
+    "urgent aged walk want went manger managers serviced supports persona customers "
     "somewhat someday anyway chasing chaining".split()
 )
 _EN_EXPAND = {
@@ -88,9 +94,10 @@ _INFO = (r"\b(?:number|phone|hours?|timings?|time|email|mail|address|open|openin
          r"|\b(?:how|where|when|what|which)\b|\b(?:do not|not) know\b|\bways? to\b")
 _EN_RULES = [
     ("explicit", rf"\b{_REACH}\b(?: (?:with|to|me|me to|me with|me through to|up with|over to|for|in|at|out to))* (?:{_TARGET}|(?:your |the )?support)\b"),
-    ("explicit", rf"\b(?:want|need|get|give|send|request|prefer|require|looking for|bring)(?: me)? (?:a |an |the |your |some )?"
-                 rf"(?:real |live |actual |human |customer |service |support |care |sales )*(?:agent|human|person|rep|representative|"
-                 rf"operator|staff|supervisor|manager|executive|advisor|employee|customer (?:service|support|care|assistance))\b(?! to (?!talk|speak|chat|help me$))"),
+    ("explicit", r"\b(?:want|need|get|give|send|request|prefer|require|looking for|bring)(?: me)? (?:a |an |the |your |some )?"
+                 r"(?:real |live |actual |human |customer |service |support |care |sales )*(?:agent|human|person|rep|representative|"
+                 r"operator|staff|supervisor|manager|executive|advisor|employee|customer (?:service|support|care|assistance))\b"
+                 r"(?! to (?!talk|speak|chat|help me$))"),
     ("explicit", rf"^(?:(?:i |please |hey |hi |hello |ok |okay |yes )*(?:need |want |would like |get me |connect |give me )?)?"
                  rf"(?:{_TARGET}|agent please|human please|talk|chat|speak|operator)(?: please| now| asap| pls)?$"),
     ("explicit", r"\b(?:is|are) (?:there |)(?:any ?one|any ?body|some ?one|some ?body|a human|a person|an agent|a real person)"
@@ -117,6 +124,7 @@ _EN_RULES = [
                    r" (?:customer )?(?:service|support|care|experience|response|help)\b"),
     ("escalation", r"\bwaste of (?:my )?time\b|\b(?:i am|im) (?:done|fed up|sick|tired) with (?:you|this|your|the)\b|\bfed up\b"),
     ("escalation", r"\b(?:speak|talk) to (?:your |the |a )?(?:supervisor|manager|boss|superior|senior)\b|\bescalate\b"),
+    ("escalation", r"\bcomplain(?:t|ts|ing|ed)?\b|\breclamation\b|\b(?:customer|consumer) claim\b|\bclaim against\b"),
 ]
 _URGENT = r"\b(?:urgent|urgently|emergency|immediate|immediately|asap)\b"
 _URGENT_FILLER = frozenset(
@@ -125,6 +133,9 @@ _URGENT_FILLER = frozenset(
     "now right away am have got to be required require"
     .split()
 )
+# A request naming a person (not just "customer service") fires even in a how/when/phone question.
+_STRONG = re.compile(r"\b(?:agent|human|person|people|rep|representative|operator|staff|supervisor|manager|executive|"
+                     r"someone|somebody|anyone|anybody|live chat|advisor|assistant|employee)\b")
 _ASKS_IF_NEEDED = re.compile(r"\b(?:(?:do|does|will|would) (?:i|we) (?:need|have|got) to|(?:should|must) (?:i|we)) "
                              r"(?:talk|speak|contact|call|chat|go through)\b")
 _NEGATED = re.compile(r"\b(?:do not|does not|did not|no|not|never|without|dont) (?:need|want|require|wish)(?: to)?(?: (?:talk|speak|chat))?(?: (?:to|with))? (?:an? |the |any )?(?:agent|human|person|someone|anyone|rep|representative|operator|chat agent)")
@@ -148,9 +159,12 @@ _ZH_RULES = [
     ("escalation", r"(?:垃圾|什么破|破)客服|客服(?:太垃圾|垃圾|是摆设|没用|不管用)|答非所问|听不懂人话|你们是骗子|骗子公司"),
     ("escalation", r"(?:找|叫|让|要)(?:你们的?)?(?:上级|主管|经理|领导|负责人|店长|老板)|(?:上级|主管|领导|负责人)(?:出来|电话|答复|来处理|来解决)"),
     ("escalation", r"^(?:很急|急急急|急死了|紧急|十万火急|着急|我很着急|急|急急)(?:啊|呀|了|的|！)*$"),
+    ("escalation", r"(?<!隔空)投诉|举报你们|我要举报"),
 ]
 _ZH_NEGATED = re.compile(r"(?:不用|不要|不需要|无需|别)(?:转|找|联系)?(?:人工|客服)")
-_ZH_INFO = re.compile(r"客服(?:电话|热线|邮箱|地址|时间|几点|上班|工作时间|号码|qq|微信)|怎么|怎样|如何|在哪|哪里|哪儿|方式|渠道|途径|方法")
+# Asking how or where to reach the service, or for its details (answered by the FAQ).
+_ZH_INFO = re.compile(r"客服(?:的)?(?:电话|热线|邮箱|地址|时间|几点|上班|工作时间|号码|qq|微信|联系方式|方式|渠道|途径)"
+                      r"|(?:怎么|怎样|如何|在哪|哪里|哪儿|去哪)[^ ]{0,6}客服")
 
 # Short phrasings of our own, matched fuzzily as a last resort (typos, odd word order).
 _EXAMPLES = (
@@ -161,6 +175,7 @@ _EXAMPLES = (
 )
 
 _COMPILED_EN = [(kind, re.compile(p)) for kind, p in _EN_RULES]
+_NOT_OURS_RE, _INFO_RE, _URGENT_RE, _ZH_NOT_OURS_RE = map(re.compile, (_NOT_OURS, _INFO, _URGENT, _ZH_NOT_OURS))
 _COMPILED_ZH = [(kind, re.compile(p)) for kind, p in _ZH_RULES]
 
 
@@ -196,10 +211,14 @@ def _chinese(text: str) -> str:
 
 
 def human_request_kind(text: str) -> str | None:
-    """``"explicit"``, ``"bot"`` or ``"escalation"`` when `text` asks for a human, else None."""
+    """``"explicit"``, ``"bot"`` or ``"escalation"`` when `text` asks for a human, else None.
+
+    Only the first 500 characters are read.
+    """
+    text = text[:500]
     zh = _chinese(text)
     if re.search(r"[\u3400-\u9fff]", zh):
-        masked = re.sub(_ZH_NOT_OURS, "", zh)
+        masked = _ZH_NOT_OURS_RE.sub("", zh)
         if not _ZH_NEGATED.search(masked):
             for kind, rule in _COMPILED_ZH:
                 if rule.search(masked):
@@ -210,19 +229,16 @@ def human_request_kind(text: str) -> str | None:
                     return kind
     en = _english(text)
     if en:
-        masked = re.sub(_NOT_OURS, " ", en)
+        masked = _NOT_OURS_RE.sub(" ", en)
         if not _NEGATED.search(masked) and not _ASKS_IF_NEEDED.search(masked):
-            info = re.search(_INFO, masked) is not None
+            info = _INFO_RE.search(masked) is not None
             for kind, rule in _COMPILED_EN:
                 match = rule.search(masked)
                 if match:
-                    weak = not re.search(r"\b(?:agent|human|person|people|rep|representative|operator|staff|supervisor|manager|"
-                                         r"executive|someone|somebody|anyone|anybody|live chat|advisor|assistant|employee)\b",
-                                         match.group(0))
-                    if kind == "explicit" and weak and info:
-                        continue
+                    if kind == "explicit" and info and not _STRONG.search(match.group(0)):
+                        continue  # "how can I contact customer service": a question the FAQ answers
                     return kind
-            if re.search(_URGENT, masked) and set(masked.split()) <= _URGENT_FILLER:
+            if _URGENT_RE.search(masked) and set(masked.split()) <= _URGENT_FILLER:
                 return "escalation"
     short = normalize(text)
     if 0 < len(short) <= 40:

@@ -88,6 +88,25 @@ class Conversation(BaseModel):
     updated_at: datetime
     handover_reason: str | None = None
     group: str | None = None
+    intent: str | None = None  # the FAQ entry or skill behind the handover
+    agent_id: str | None = None
+    priority: int = 0  # queue priority: higher is served first
+    asked_human_at: datetime | None = None  # the buyer's request for a human (the 2-minute clock)
+    queued_at: datetime | None = None
+    pooled_at: datetime | None = None
+    assigned_at: datetime | None = None
+    awaiting_since: datetime | None = None  # oldest buyer message the agent has not answered
+    reminded_at: datetime | None = None
+    last_buyer_at: datetime | None = None
+    first_reply_at: datetime | None = None  # the first human reply after the request
+    closed_at: datetime | None = None
+    rating_pending: bool = False
+    lang: str = "zh"  # the buyer's language, for system messages
+
+    @property
+    def customer_key(self) -> str:
+        """One buyer on one channel."""
+        return f"{self.channel}\x00{self.customer_id}"
 
 
 class Message(BaseModel):
@@ -103,6 +122,7 @@ class Message(BaseModel):
     agent_id: str | None = None
     message_id: str | None = None
     lang: str | None = None
+    kind: str | None = None  # "welcome" (does not count as a reply), "notice" (system, for the agent) …
 
 
 class BotAnswer(BaseModel):
@@ -150,18 +170,3 @@ class Outcome(BaseModel):
             None if self.handover is None else self.handover.model_dump(mode="json", exclude={"detail", "keep_answer"}, exclude_none=True)
         )
         return body
-
-
-class StaffReply(BaseModel):
-    """The body of a reply from the shop's staff."""
-
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
-
-    @field_validator("text")
-    @classmethod
-    def _clean(cls, value: str) -> str:
-        value = clean_text(value) or ""
-        if not value:
-            raise ValueError("text is empty")
-        return value

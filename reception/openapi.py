@@ -1,14 +1,38 @@
-"""The OpenAPI 3.1 document of the HTTP API, built from the same pydantic models that validate requests."""
+"""The OpenAPI 3.1 document, built from the routes as they are added and the pydantic models they validate.
+
+Every route is added through `route`, which records what the document needs
+(summary, body model, response shape, who may call it), so the document can
+never miss an endpoint. Plugins use `route` for their endpoints too.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Literal
 
+from aiohttp import web
 from pydantic import BaseModel
 
 from . import __version__
-from .models import BuyerMessage, Outcome, StaffReply
+
+Auth = Literal["admin", "agent", "signature", None]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    body: type[BaseModel] | None
+    response: type[BaseModel] | dict[str, Any] | None
+    auth: Auth
+    errors: tuple[int, ...]
+    query: tuple[str, ...]
+
+
+OPERATIONS = web.AppKey("reception_openapi_operations", list)
 
 _ERROR = {
     "type": "object",
@@ -18,21 +42,20 @@ _ERROR = {
         "fields": {"type": "array", "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "message": {"type": "string"}}}}}}},
 }
-_MESSAGES = {
-    "type": "object",
-    "properties": {
-        "conversation_id": {"type": "string"},
-        "status": {"type": "string"},
-        "messages": {"type": "array", "items": {"type": "object", "required": ["sender", "text", "created_at"],
-                     "properties": {"sender": {"enum": ["buyer", "bot", "agent", "system"]},
-                                    "text": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-                                    "intent": {"type": "string"}, "confidence": {"type": "number"},
-                                    "agent_id": {"type": "string"}}}},
-    },
-}
+_SECURITY = {"admin": [{"bearer": []}], "agent": [{"bearer": []}], "signature": [{"signature": []}, {}]}
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+def route(app: web.Application, method: str, path: str, handler: Handler, summary: str, *,
+          body: type[BaseModel] | None = None, response: type[BaseModel] | dict[str, Any] | None = None,
+          auth: Auth = None, errors: tuple[int, ...] = (), query: tuple[str, ...] = ()) -> None:
+    """Add a route to `app` and describe it in the OpenAPI document."""
+    app.router.add_route(method, path, handler)
+    app[OPERATIONS].append(Operation(method.lower(), path, summary, body, response, auth, errors, query))
+
+
+def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(model, dict):
+        return model
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(schema.pop("$defs", {}))
     components[model.__name__] = schema
@@ -43,47 +66,36 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _json({"$ref": "#/components/schemas/Error"}, "error") for code in codes}
-
-
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    """The whole document; cached, it does not change while the server runs."""
-    components: dict[str, Any] = {"Error": _ERROR, "Messages": _MESSAGES}
-    inbound = _schema(BuyerMessage, components)
-    outcome = _schema(Outcome, components)
-    reply = _schema(StaffReply, components)
-    conversation_id = [{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-    admin = [{"bearer": []}]
+def document(app: web.Application) -> dict[str, Any]:
+    """The whole document for the routes added to `app`."""
+    components: dict[str, Any] = {"Error": _ERROR}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in app[OPERATIONS]:
+        spec: dict[str, Any] = {"summary": op.summary, "responses": {
+            "200": _json(_schema(op.response, components) if op.response else {"type": "object"}, "success")}}
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", op.path)]
+        params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in op.query]
+        if params:
+            spec["parameters"] = params
+        if op.body is not None:
+            spec["requestBody"] = {"required": True,
+                                   "content": {"application/json": {"schema": _schema(op.body, components)}}}
+        if op.auth:
+            spec["security"] = _SECURITY[op.auth]
+            if op.auth in ("admin", "agent"):
+                spec["description"] = ("Bearer token of the admin" if op.auth == "admin"
+                                       else "Bearer token of the agent concerned, or the admin token")
+        for code in op.errors:
+            spec["responses"][str(code)] = _json({"$ref": "#/components/schemas/Error"}, "error")
+        paths.setdefault(op.path, {})[op.method] = spec
     return {
         "openapi": "3.1.0",
-        "info": {"title": "reception", "version": __version__},
+        "info": {"title": "reception", "version": __version__,
+                 "description": "Customer reception for online shops: webhook channel, agents, routing."},
         "components": {"schemas": components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                            "signature": {"type": "apiKey", "in": "header",
                                                          "name": "X-Reception-Signature"}}},
-        "paths": {
-            "/api/v1/webhook/messages": {"post": {
-                "summary": "A buyer's message in; the bot's reply or a handover out",
-                "security": [{"signature": []}, {}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": inbound}}},
-                "responses": {"200": _json(outcome, "what happened to the message"),
-                              **_errors(400, 401, 409, 413, 422)},
-            }},
-            "/api/v1/conversations/{conversation_id}/messages": {
-                "get": {"summary": "The messages of a conversation", "security": admin,
-                        "parameters": conversation_id,
-                        "responses": {"200": _json({"$ref": "#/components/schemas/Messages"}, "messages, oldest first"),
-                                      **_errors(401, 404)}},
-                "post": {"summary": "The shop's staff replies to the buyer", "security": admin,
-                         "parameters": conversation_id,
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": reply}}},
-                         "responses": {"200": _json({"type": "object"}, "the stored message"),
-                                       **_errors(400, 401, 404, 409, 422)}},
-            },
-            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json({"type": "object"}, "ok")}}},
-            "/api/openapi.json": {"get": {"summary": "This document",
-                                          "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
-        },
+        "paths": paths,
     }

@@ -1,13 +1,17 @@
-"""The pipeline every channel uses: record → bot → handover votes → reply, atomically.
+"""The pipeline every channel uses: record → bot → handover votes → router, atomically.
 
 One buyer's messages are handled one at a time (a lock per buyer and
 channel). Everything a message causes (the buyer's message, the bot's reply,
-the status change, the events, the idempotency record) is written in one
+the routing decision, the events, the idempotency record) is one
 transaction, and the caller gets its answer only once that is durable.
+Transactions that change routing state are submitted while the router's
+lock is held, so the disk sees routing decisions in the order they were made.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from . import events as ev
@@ -16,8 +20,10 @@ from .events import Event
 from .faq.text import language
 from .hooks import call_all, first_result
 from .models import BotAnswer, Conversation, Handover, Inbound, Message, Outcome, Reply
-from .store import DuplicateMessage, Transaction
-from .texts import handover_notice
+from .routing import satisfaction
+from .store import DuplicateMessage, StoreError, Transaction
+
+log = logging.getLogger("reception.pipeline")
 
 
 class MessageConflict(ValueError):
@@ -40,8 +46,8 @@ async def _replay(reception: Reception, key: str, inbound: Inbound) -> Outcome |
 
 async def _bot_turn(
     reception: Reception, tx: Transaction, conv: Conversation, message: Message
-) -> tuple[list[Reply], Handover | None]:
-    """Ask the bot and the handover votes; record the reply and the handover."""
+) -> tuple[list[Reply], BotAnswer | None, Handover | None]:
+    """Ask the bot and the handover votes; record the bot's reply and the handover request."""
     answer: BotAnswer | None = await first_result(
         reception.hook.bot_answer, message=message, conversation=conv, reception=reception
     )
@@ -53,49 +59,63 @@ async def _bot_turn(
     ]
     handover = votes[0] if votes else None
     replies: list[Reply] = []
-    now, lang = message.created_at, message.lang or "zh"
+    now = message.created_at
     if answer is not None and (handover is None or handover.keep_answer):
         replies.append(Reply(sender="bot", text=answer.text, intent=answer.intent, confidence=answer.confidence))
         tx.add_message(Message(conversation_id=conv.id, sender="bot", text=answer.text, created_at=now,
-                               intent=answer.intent, confidence=answer.confidence, lang=lang))
+                               intent=answer.intent, confidence=answer.confidence, lang=conv.lang))
         tx.add_event(Event(name=ev.BOT_ANSWERED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
                            data={"intent": answer.intent, "confidence": answer.confidence,
                                  "runner_up": answer.runner_up, "runner_up_confidence": answer.runner_up_confidence}))
     if handover is not None:
         handover.group = handover.group or (answer.group if answer else None)
-        conv.status, conv.handover_reason, conv.group = "queued", handover.reason, handover.group
+        conv.intent = answer.intent if answer and answer.confidence >= reception.settings.bot.answer_threshold else None
         tx.add_event(Event(
             name=ev.HANDOVER_REQUESTED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
-            data={"reason": handover.reason, "group": handover.group, "votes": [v.reason for v in votes],
-                  "intent": answer.intent if answer else None,
+            data={"reason": handover.reason, "votes": [v.reason for v in votes], "intent": conv.intent,
                   "confidence": answer.confidence if answer else None, **handover.detail},
         ))
-        tx.add_event(Event(name=ev.CONVERSATION_WAITING, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id, data={"status": "queued", "group": handover.group}))
-        notice = handover_notice(handover.reason, lang)
-        replies.append(Reply(sender="system", text=notice))
-        tx.add_message(Message(conversation_id=conv.id, sender="system", text=notice, created_at=now, lang=lang))
-    return replies, handover
+    return replies, answer, handover
+
+
+def _finish(tx: Transaction, conv: Conversation, replies: list[Reply], handover: Handover | None,
+            key: str | None, inbound: Inbound, now: Any) -> Outcome:
+    tx.save_conversation(conv)
+    outcome = Outcome(conversation_id=conv.id, status=conv.status, replies=replies, handover=handover)
+    if key:
+        tx.remember_response(key, inbound.customer_id, outcome.model_dump(mode="json"), now)
+    return outcome
 
 
 async def receive(reception: Reception, inbound: Inbound) -> Outcome:
     """Handle one buyer message from any channel and say what happened."""
-    store, clock = reception.store, reception.clock
+    store, clock, router = reception.store, reception.clock, reception.router
     key = f"{inbound.channel}:{inbound.message_id}" if inbound.message_id else None
     async with reception.lock(f"{inbound.channel}\x00{inbound.customer_id}"):
         if key and (prior := await _replay(reception, key, inbound)) is not None:
             return prior
         now = clock.now()
         tx = store.transaction()
+        text = inbound.text or ""
         conv = await store.open_conversation(inbound.channel, inbound.customer_id)
         if conv is None:
+            closed = await store.last_closed_conversation(inbound.channel, inbound.customer_id)
+            thanks = satisfaction.capture(tx, closed, text, now, reception.settings.routing.rating_window_minutes)
+            if closed is not None and thanks is not None:
+                outcome = Outcome(conversation_id=closed.id, status="bot", replies=thanks)
+                if key:
+                    tx.remember_response(key, inbound.customer_id, outcome.model_dump(mode="json"), now)
+                await _commit(reception, tx, key, inbound, routing=False)
+                return outcome
             conv = Conversation(id=reception.new_id(), channel=inbound.channel, customer_id=inbound.customer_id,
-                                entry=inbound.entry, created_at=now, updated_at=now)
+                                entry=inbound.entry, created_at=now, updated_at=now,
+                                lang=language(text) if text else "zh")
             tx.add_event(Event(name=ev.CONVERSATION_STARTED, at=now, conversation_id=conv.id,
                                customer_id=conv.customer_id, data={"channel": conv.channel, "entry": conv.entry}))
-        text = inbound.text or ""
+        if text:
+            conv.lang = language(text)
         message = Message(conversation_id=conv.id, sender="buyer", text=text, created_at=now, card=inbound.card,
-                          message_id=inbound.message_id, lang=language(text) if text else "zh")
+                          message_id=inbound.message_id, lang=conv.lang)
         tx.add_message(message)
         data: dict[str, Any] = {"message_id": inbound.message_id, "chars": len(text), "lang": message.lang,
                                 "card": inbound.card.model_dump() if inbound.card else None,
@@ -103,21 +123,39 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
                                 "status": conv.status}
         tx.add_event(Event(name=ev.MESSAGE_RECEIVED, at=now, conversation_id=conv.id,
                            customer_id=conv.customer_id, data=data))
-        replies: list[Reply] = []
-        handover = None
+        handover, order_state, replies = None, None, []
         if conv.status == "bot":
-            replies, handover = await _bot_turn(reception, tx, conv, message)
-        conv.updated_at = now
-        tx.save_conversation(conv)
-        outcome = Outcome(conversation_id=conv.id, status=conv.status, replies=replies, handover=handover)
-        if key:
-            tx.remember_response(key, inbound.customer_id, outcome.model_dump(mode="json"), now)
-        try:
-            await store.commit(tx)
-        except DuplicateMessage:
-            # the same message_id committed by another buyer's request in the meantime
-            if key and (prior := await _replay(reception, key, inbound)) is not None:
-                return prior
-            raise
+            conv.last_buyer_at = conv.updated_at = now
+            replies, _, handover = await _bot_turn(reception, tx, conv, message)
+            if handover is not None:
+                order_state = await first_result(reception.hook.buyer_order_state, customer_id=conv.customer_id,
+                                                 channel=conv.channel, reception=reception)
+        async with router.lock:
+            if conv.id in router.active:  # held by a human, the queue or the pool: the router's copy is fresh
+                conv = router.current(conv)
+                replies += await router.buyer_wrote(tx, conv, now)
+            elif handover is not None:
+                replies += await router.hand_over(tx, conv, handover, now, order_state)
+            outcome = _finish(tx, conv, replies, handover, key, inbound, now)
+            pending = store.submit(tx)
+        await _wait(reception, pending, key, inbound)
     await reception.emit(tx.events)
     return outcome
+
+
+async def _commit(reception: Reception, tx: Transaction, key: str | None, inbound: Inbound, routing: bool) -> None:
+    await _wait(reception, reception.store.submit(tx), key, inbound, routing)
+
+
+async def _wait(reception: Reception, pending: asyncio.Future[None], key: str | None, inbound: Inbound,
+                routing: bool = True) -> None:
+    """Await a submitted transaction; after a failure, rebuild the router's state from disk."""
+    try:
+        await pending
+    except (DuplicateMessage, StoreError) as exc:
+        if routing:
+            async with reception.router.lock:
+                await reception.router.restore()
+        if isinstance(exc, DuplicateMessage) and key and await _replay(reception, key, inbound) is not None:
+            raise MessageConflict(f"message_id {inbound.message_id!r} was already used by another customer") from None
+        raise

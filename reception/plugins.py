@@ -18,6 +18,10 @@ DEFAULT_PLUGINS = (
     "reception.handover",
     "reception.channels.webhook",
     "reception.api",
+    "reception.routing.select",
+    "reception.routing.service",
+    "reception.routing.agent_api",
+    "reception.routing.conversation_api",
 )
 
 

@@ -34,3 +34,50 @@ def handover_notice(reason: str, lang: str) -> str:
     """The system message that tells the buyer a human is on the way."""
     texts = _HANDOVER.get(reason, _DEFAULT)
     return texts.get(lang) or texts["zh"]
+
+
+def _pick(texts: dict[str, str], lang: str) -> str:
+    return texts.get(lang) or texts["zh"]
+
+
+def welcome(name: str, lang: str) -> str:
+    """The automatic greeting when an agent takes the buyer (a system message: it is not a reply)."""
+    return _pick({"zh": f"您好，我是客服{name}，很高兴为您服务，请问有什么可以帮您？",
+                  "en": f"Hi, this is {name} from the shop team. How can I help you?"}, lang)
+
+
+def queued(position: int, minutes: int, lang: str) -> str:
+    """Where the buyer stands in the queue."""
+    return _pick({"zh": f"当前咨询人数较多，您前面还有 {position - 1} 位，预计等待约 {minutes} 分钟，请稍候～",
+                  "en": f"All our agents are busy. You are number {position} in line; the wait is about "
+                        f"{minutes} min."}, lang)
+
+
+def pooled(next_run: str | None, lang: str) -> str:
+    """The buyer's message waits in the offline pool for the humans."""
+    if next_run:
+        return _pick({"zh": f"客服暂时不在线，您的留言已保存，客服上线后会第一时间回复您（最早 {next_run}）。",
+                      "en": f"Our agents are offline right now. Your message is saved and an agent will reply "
+                            f"as soon as they are back (from {next_run})."}, lang)
+    return _pick({"zh": "客服暂时不在线，您的留言已保存，客服上线后会第一时间回复您。",
+                  "en": "Our agents are offline right now. Your message is saved and an agent will reply "
+                        "as soon as they are back."}, lang)
+
+
+POOL_NOTICE = "离线留言自动分配 / assigned from offline messages"
+TRANSFER_NOTICE = {"zh": "正在为您转接其他客服，请稍候～", "en": "I'm transferring you to a colleague, one moment please."}
+
+
+def transferred(lang: str) -> str:
+    return _pick(TRANSFER_NOTICE, lang)
+
+
+def rating_request(lang: str) -> str:
+    """Asked when a human conversation closes."""
+    return _pick({"zh": "本次服务已结束，请您对客服评价：回复 满意 / 一般 / 不满意，或 1-5 分（5 分最满意）。",
+                  "en": "This chat has ended. How did we do? Reply satisfied / neutral / dissatisfied, "
+                        "or a score from 1 to 5 (5 is best)."}, lang)
+
+
+def rating_thanks(lang: str) -> str:
+    return _pick({"zh": "感谢您的评价，祝您购物愉快！", "en": "Thank you for your feedback. Happy shopping!"}, lang)

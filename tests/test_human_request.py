@@ -37,6 +37,7 @@ def test_typos_slang_and_full_width(text):
     ("are you a bot", "bot"), ("你是机器人吗", "bot"), ("am I talking to a real person?", "explicit"),
     ("This is urgent", "escalation"), ("客服电话一直打不通", "escalation"), ("you are useless", "escalation"),
     ("pathetic service", "escalation"), ("叫你们经理出来", "escalation"), ("转人工", "explicit"),
+    ("I want to file a complaint", "escalation"), ("我要投诉你们", "escalation"), ("怎么投诉", "escalation"),
 ])
 def test_kinds(text, kind):
     assert human_request_kind(text) == kind
@@ -47,7 +48,6 @@ def test_kinds(text, kind):
     "多久发货", "怎么退货", "能开发票吗", "这个有货吗", "在吗", "亲，在吗？", "你好",
     "how do I contact customer service by phone", "customer service phone number", "what are your customer care hours",
     "客服电话多少", "客服几点上班", "怎么联系客服",  # asking for contact details: the FAQ answers
-    "how do I file a complaint", "怎么投诉",  # complaint procedure: the FAQ answers
     "I don't need an agent", "不用转人工了，谢谢",  # negated
     "do you sell human hair wigs", "is this a travel agent", "how much is the cleaning agent", "人工智能音箱有货吗",
     "人工草坪怎么铺", "this cream is made for human skin", "I made a transfer to someone yesterday",

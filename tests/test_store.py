@@ -41,4 +41,4 @@ async def test_a_restart_keeps_conversations_and_idempotency(aiohttp_client, tmp
     again = await (await second.post(WEBHOOK, json={"customer_id": "b", "message_id": "k", "text": "转人工"})).json()
     assert again == before
     later = await send(second, "b", "还在吗")
-    assert later["conversation_id"] == before["conversation_id"] and later["status"] == "queued"
+    assert later["conversation_id"] == before["conversation_id"] and later["status"] == "offline"

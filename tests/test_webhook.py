@@ -34,7 +34,7 @@ async def test_full_width_and_punctuation_do_not_change_the_match(client):
 async def test_asking_for_a_human_hands_over_with_reason_requested(client, text):
     body = await send(client, "buyer", text)
     assert body["handover"] == {"reason": "requested"}
-    assert body["status"] == "queued"
+    assert body["status"] == "offline"  # no agent is online: the offline message pool
     assert [r["sender"] for r in body["replies"]] == ["system"]
 
 
@@ -51,11 +51,17 @@ async def test_asking_the_same_question_again_hands_over(client):
     assert second["handover"]["reason"] == "repeated"
 
 
-async def test_a_handover_entry_answers_and_then_hands_over(client):
+async def test_a_handover_entry_answers_and_then_hands_over_to_its_group(start):
+    client = await start(agents=[{"id": "shop:ann", "token": "ann-token", "groups": ["pre_sales"]},
+                                 {"id": "shop:bob", "token": "bob-token", "groups": ["after_sales"]}])
+    for agent in ("ann", "bob"):
+        await client.post(f"/api/v1/agents/shop:{agent}/status", json={"status": "online"},
+                          headers={"Authorization": f"Bearer {agent}-token"})
     body = await send(client, "buyer", "收到的东西是坏的，破损了")
-    assert body["handover"]["reason"] == "faq_entry"
-    assert body["handover"]["group"] == "after_sales"
+    assert body["handover"] == {"reason": "faq_entry", "group": "after_sales"}
+    assert body["status"] == "assigned"
     assert [r["sender"] for r in body["replies"]] == ["bot", "system"]
+    assert "bob" in body["replies"][1]["text"]
 
 
 async def test_a_card_alone_is_a_consultation_for_a_human(client):
@@ -67,7 +73,7 @@ async def test_a_waiting_conversation_stays_waiting_and_keeps_every_message(clie
     first = await send(client, "buyer", "转人工")
     later = await send(client, "buyer", "在吗？我的快递到哪了")
     assert later["conversation_id"] == first["conversation_id"]
-    assert later["status"] == "queued" and later["replies"] == [] and later["handover"] is None
+    assert later["status"] == "offline" and later["replies"] == [] and later["handover"] is None
     texts = [m["text"] for m in await history(client, first["conversation_id"])]
     assert texts[0] == "转人工" and texts[-1] == "在吗？我的快递到哪了"
 
@@ -146,7 +152,7 @@ async def test_every_step_is_recorded_as_an_event(client):
     reception = client.app[RECEPTION]
     names = [e.name for e in await reception.store.events(conversation_id=body["conversation_id"])]
     assert names == ["conversation.started", "message.received", "bot.answered", "message.received",
-                     "handover.requested", "conversation.waiting"]
+                     "handover.requested", "conversation.pooled", "message.sent"]
     [handover] = await reception.store.events(name="handover.requested")
     assert handover.data["reason"] == "requested"
 

@@ -19,6 +19,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, decode_json, json_response, validate
 from ..models import BuyerMessage, Inbound, Outcome
+from ..openapi import route
 from ..pipeline import MessageConflict
 from .base import Channel, DeliveryFailed
 
@@ -87,7 +88,9 @@ def register_routes(app: web.Application, reception: Reception) -> None:
         assert isinstance(channel, WebhookChannel)
         return await channel.handle(request)
 
-    app.router.add_post("/api/v1/webhook/messages", post_message)
+    route(app, "POST", "/api/v1/webhook/messages", post_message,
+          "A buyer's message in; the bot's reply, or where the buyer goes now, out",
+          body=BuyerMessage, response=Outcome, auth="signature", errors=(400, 401, 409, 413, 422))
 
 
 @hookimpl(trylast=True)

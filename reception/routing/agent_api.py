@@ -1,0 +1,181 @@
+"""The agent API, a default plugin: status, own conversations, the queue and the offline pool.
+
+An agent's token opens only that agent's data; the admin token sees everything.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core import RECEPTION, Reception
+from ..hookspecs import hookimpl
+from ..http import ApiError, Caller, caller, json_response, read_body, require_admin
+from ..models import Identifier
+from ..openapi import route
+from .agents import AgentState
+from .offline import run_pool
+from .router import RoutingError
+from .views import conversation_view
+
+
+class StatusBody(BaseModel):
+    """An agent's new state: online takes buyers, suspended (挂起) only recent contacts, offline nobody."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["online", "suspended", "offline"]
+
+
+class PoolAssignBody(BaseModel):
+    """Manual assignment from the offline pool."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversation_ids: list[Identifier] = Field(min_length=1, max_length=5000)
+    agent_id: Identifier
+
+
+def _who(request: web.Request) -> tuple[Reception, Caller]:
+    reception = request.app[RECEPTION]
+    return reception, caller(request, reception.settings.admin.token, reception.router.book.digests())
+
+
+def _agent(request: web.Request) -> tuple[Reception, Caller, AgentState]:
+    reception, who = _who(request)
+    agent = reception.router.book.get(request.match_info["agent_id"])
+    if agent is None:
+        raise ApiError(404, "unknown_agent", "no agent with this id")
+    if not who.may_act_for(agent.id):
+        raise ApiError(403, "forbidden", "an agent can only see and change their own state")
+    return reception, who, agent
+
+
+async def set_status(request: web.Request) -> web.Response:
+    reception, _, agent = _agent(request)
+    body = await read_body(request, StatusBody)
+    router, now = reception.router, reception.clock.now()
+    async with router.lock:
+        tx = reception.store.transaction()
+        if router.set_status(tx, agent, body.status, now) and body.status != "offline":
+            await router.drain(tx, now)
+        pending = reception.store.submit(tx)
+    await pending
+    await reception.emit(tx.events)
+    return json_response({"agent": agent.view()})
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    _, _, agent = _agent(request)
+    return json_response({"agent": agent.view()})
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    return json_response({"agents": [a.view() for a in reception.router.book.agents.values()]})
+
+
+async def agent_conversations(request: web.Request) -> web.Response:
+    reception, _, agent = _agent(request)
+    now = reception.clock.now()
+    convs = [reception.router.active[c] for c in agent.conversations if c in reception.router.active]
+    convs.sort(key=lambda c: (c.awaiting_since is None, c.awaiting_since or c.assigned_at or now))
+    return json_response({"agent_id": agent.id, "conversations": [conversation_view(c, now) for c in convs]})
+
+
+def _visible(who: Caller, reception: Reception, group: str | None) -> bool:
+    if who.admin:
+        return True
+    agent = reception.router.book.get(who.agent_id or "")
+    return agent is not None and agent.serves(group)
+
+
+async def queue(request: web.Request) -> web.Response:
+    reception, who = _who(request)
+    now, router = reception.clock.now(), reception.router
+    lines: dict[str | None, int] = {}
+    entries = []
+    for conv in router.queue.ordered(all_groups=True):
+        lines[conv.group] = lines.get(conv.group, 0) + 1
+        if _visible(who, reception, conv.group):
+            entries.append(conversation_view(conv, now, position=lines[conv.group]))
+    return json_response({"queue": entries})
+
+
+async def pool(request: web.Request) -> web.Response:
+    reception, who = _who(request)
+    now = reception.clock.now()
+    entries = sorted((c for c in reception.router.active.values() if c.status == "offline"),
+                     key=lambda c: c.last_buyer_at or c.pooled_at or now, reverse=True)
+    return json_response({"next_run": reception.router.next_pool_run_text(now),
+                          "pool": [conversation_view(c, now) for c in entries
+                                   if _visible(who, reception, c.group)]})
+
+
+async def pool_assign(request: web.Request) -> web.Response:
+    reception, who = _who(request)
+    body = await read_body(request, PoolAssignBody)
+    if not who.may_act_for(body.agent_id):
+        raise ApiError(403, "forbidden", "an agent can only take buyers for themselves")
+    router, now = reception.router, reception.clock.now()
+    agent = router.book.get(body.agent_id)
+    if agent is None:
+        raise ApiError(404, "unknown_agent", f"no agent {body.agent_id!r}")
+    results = []
+    async with router.lock:
+        tx = reception.store.transaction()
+        for conversation_id in body.conversation_ids:
+            conv = router.active.get(conversation_id)
+            if conv is None or conv.status != "offline":
+                results.append({"conversation_id": conversation_id, "assigned": False,
+                                "reason": "not in the offline pool"})
+                continue
+            try:
+                await router.accept(tx, conv, agent, now, via="pool")
+            except RoutingError as exc:
+                results.append({"conversation_id": conversation_id, "assigned": False, "reason": str(exc)})
+            else:
+                results.append({"conversation_id": conversation_id, "assigned": True})
+        failures = [{"conversation_id": r["conversation_id"], "reason": r["reason"]} for r in results
+                    if not r["assigned"]]
+        assigned = len(results) - len(failures)
+        tx.add_pool_run(now, who.agent_id or "admin", "manual", len(results), assigned, len(results), None, failures)
+        pending = reception.store.submit(tx)
+    await pending
+    await reception.emit(tx.events)
+    return json_response({"results": results})
+
+
+async def pool_run(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    return json_response({"run": await run_pool(reception, "admin", "manual")})
+
+
+async def pool_runs(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    return json_response({"runs": await reception.store.pool_runs()})
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    route(app, "GET", "/api/v1/agents", list_agents, "Every agent with state and load", auth="admin",
+          errors=(401,))
+    route(app, "GET", "/api/v1/agents/{agent_id}", get_agent, "One agent's state and load", auth="agent",
+          errors=(401, 403, 404))
+    route(app, "POST", "/api/v1/agents/{agent_id}/status", set_status, "Go online, suspend (挂起) or go offline",
+          body=StatusBody, auth="agent", errors=(400, 401, 403, 404, 422))
+    route(app, "GET", "/api/v1/agents/{agent_id}/conversations", agent_conversations,
+          "The conversations assigned to the agent now, longest-waiting first", auth="agent", errors=(401, 403, 404))
+    route(app, "GET", "/api/v1/queue", queue, "Queued buyers in serving order (an agent sees their groups)",
+          auth="agent", errors=(401,))
+    route(app, "GET", "/api/v1/offline-pool", pool, "The offline message pool, newest first", auth="agent",
+          errors=(401,))
+    route(app, "POST", "/api/v1/offline-pool/assign", pool_assign, "Assign pooled buyers to an agent by hand",
+          body=PoolAssignBody, auth="agent", errors=(400, 401, 403, 404, 422))
+    route(app, "POST", "/api/v1/offline-pool/run", pool_run, "Run the pool's auto-assignment now", auth="admin",
+          errors=(401,))
+    route(app, "GET", "/api/v1/offline-pool/runs", pool_runs, "The latest auto-assignment runs with failures",
+          auth="admin", errors=(401,))

@@ -1,0 +1,137 @@
+"""The offline message pool (离线消息池) and its auto-assignment, as DOMAIN.md §3 describes it.
+
+At every interval boundary inside the configured windows (09:00, 09:30 …)
+the pool is drained: newest first, at most (online-not-suspended agents ×
+``per_agent``) and never more than 5,000 per run, to the agents chosen by
+the routing rules (recent contact first, so a suspended agent still gets
+their own 24-hour contacts), by groups, or to chosen agents. A run needs at
+least ``min_agents`` online-not-suspended agents and an average of pending
+replies per agent not above ``max_pending_per_agent``. Every run is
+recorded (operator, counts, the reason for each buyer left in the pool) and
+the agent sees "assigned from offline messages" in the conversation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from .. import events as ev
+from ..events import Event
+from ..models import Conversation
+from ..store import Transaction
+from .agents import AgentState
+from .router import Router
+from .schedule import next_run
+
+if TYPE_CHECKING:
+    from ..core import Reception
+
+HARD_CAP = 5000
+SYSTEM_OPERATOR = "system auto-assign"
+
+
+def _targets(router: Router) -> list[AgentState]:
+    pool = router.settings.offline_pool
+    if pool.target == "agents":
+        return [a for a in (router.book.get(i) for i in pool.agents) if a is not None]
+    if pool.target == "groups":
+        return [a for a in router.book.agents.values() if a.groups & set(pool.groups)]
+    return list(router.book.agents.values())
+
+
+async def _candidates(router: Router, now: datetime) -> list[Conversation]:
+    settings = router.settings.offline_pool
+    cutoff = now - timedelta(hours=settings.max_age_hours)
+    pooled = [c for c in router.active.values()
+              if c.status == "offline" and (c.pooled_at or c.created_at) >= cutoff]
+    if settings.scope == "requested":
+        pooled = [c for c in pooled if c.asked_human_at is not None]
+    else:
+        pooled += await router.reception.store.bot_conversations_since(cutoff)
+    return sorted(pooled, key=lambda c: c.last_buyer_at or c.pooled_at or c.created_at, reverse=True)
+
+
+async def _served_since(router: Router, conv: Conversation) -> bool:
+    contact = await router.reception.store.contact(conv.customer_key)
+    since = conv.last_buyer_at or conv.pooled_at or conv.created_at
+    return contact is not None and contact[1] >= since
+
+
+async def assign_pool(router: Router, tx: Transaction, now: datetime, operator: str, trigger: str) -> dict[str, Any]:
+    """One run over the pool, with `router.lock` held; returns the run's record."""
+    settings = router.settings.offline_pool
+    pool = await _candidates(router, now)
+    ready = [a for a in _targets(router) if a.status == "online"]
+    record: dict[str, Any] = {"at": now.isoformat(), "operator": operator, "trigger": trigger,
+                              "considered": len(pool), "assigned": 0, "cap": 0, "reason": None, "failures": []}
+    pending = sum(1 for c in router.active.values()
+                  if c.status == "assigned" and c.awaiting_since and c.agent_id in {a.id for a in ready})
+    if len(ready) < settings.min_agents:
+        record["reason"] = f"not enough agents online: {len(ready)} < {settings.min_agents}"
+    elif settings.max_pending_per_agent is not None and pending / len(ready) > settings.max_pending_per_agent:
+        record["reason"] = (f"pending replies per agent too high: {pending / len(ready):.1f} > "
+                            f"{settings.max_pending_per_agent:g}")
+    if record["reason"]:
+        record["failures"] = [{"conversation_id": c.id, "reason": record["reason"]} for c in pool]
+    else:
+        cap = min(HARD_CAP, len(ready) * settings.per_agent)
+        record["cap"] = cap
+        given: Counter[str] = Counter()
+        allowed = {a.id for a in ready} | {a.id for a in _targets(router) if a.status == "suspended"}
+        for conv in pool[:cap]:
+            if await _served_since(router, conv):
+                record["failures"].append({"conversation_id": conv.id, "reason": "buyer already reached a human"})
+                continue
+            full = [a for a in router.book.agents.values() if given[a.id] >= settings.per_agent or a.id not in allowed]
+            group = conv.group if settings.target == "rules" else None
+            agent = await router.pick(conv, group, exclude=[a.id for a in full])
+            if agent is None:
+                record["failures"].append({"conversation_id": conv.id, "reason": "no agent with free capacity"})
+                continue
+            await router.accept(tx, conv, agent, now, via="pool")
+            given[agent.id] += 1
+            record["assigned"] += 1
+        record["failures"] += [{"conversation_id": c.id, "reason": f"over this run's cap of {cap}"}
+                               for c in pool[cap:]]
+    tx.add_pool_run(now, operator, trigger, record["considered"], record["assigned"], record["cap"],
+                    record["reason"], record["failures"])
+    tx.add_event(Event(name=ev.POOL_RAN, at=now,
+                       data={k: v for k, v in record.items() if k != "failures"} | {"failed": len(record["failures"])}))
+    return record
+
+
+async def run_pool(reception: "Reception", operator: str, trigger: str) -> dict[str, Any]:
+    """Run the pool now (the scheduler, or an admin's "assign now") and wait until it is on disk."""
+    router, store = reception.router, reception.store
+    async with router.lock:
+        tx = store.transaction()
+        record = await assign_pool(router, tx, reception.clock.now(), operator, trigger)
+        pending = store.submit(tx)
+    try:
+        await pending
+    except Exception:
+        async with router.lock:
+            await router.restore()
+        raise
+    await reception.emit(tx.events)
+    return record
+
+
+def make_step(reception: "Reception"):
+    """The scheduler's step: run when a grid time has come, return the next grid time."""
+    settings = reception.settings
+    tz = ZoneInfo(settings.hours.timezone)
+    state: dict[str, datetime | None] = {"due": None}
+
+    async def step() -> datetime | None:
+        due = state["due"]
+        if due is not None and reception.clock.now() >= due:
+            await run_pool(reception, SYSTEM_OPERATOR, "schedule")
+        pool = settings.offline_pool
+        state["due"] = next_run(reception.clock.now(), pool.windows, tz, pool.interval_minutes)
+        return state["due"]
+
+    return step

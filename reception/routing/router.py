@@ -1,0 +1,368 @@
+"""The router (分流): assigns handed-over buyers to agents, queues them, or parks them in the offline pool.
+
+The router keeps the live state (agents' status and load, the queue, every
+conversation held by a human, the queue or the pool) in memory and makes
+every decision under one lock. Each change is written in the caller's
+transaction, which is *submitted* to the store before the lock is released:
+the store applies transactions in submission order, so the disk sees the
+decisions in the order they were made, and two buyers can never take the
+same last free slot. At start the state is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from .. import events as ev
+from .. import texts
+from ..events import Event
+from ..models import Conversation, Handover, Message, Reply
+from ..store import Transaction
+from .agents import AgentBook, AgentState
+from .queue import WaitQueue, estimate_wait
+from .schedule import next_run
+from .select import Candidate, choose_group
+
+if TYPE_CHECKING:
+    from ..core import Reception
+
+log = logging.getLogger("reception.routing")
+
+
+class RoutingError(ValueError):
+    """A routing action that cannot be done as asked; `code` is the API error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class Router:
+    """Live routing state and the decisions over it."""
+
+    def __init__(self, reception: "Reception") -> None:
+        self.reception = reception
+        self.settings = reception.settings
+        self.book = AgentBook(reception.settings)
+        self.queue = WaitQueue()
+        self.active: dict[str, Conversation] = {}
+        self.lock = asyncio.Lock()
+        self.changed = asyncio.Event()  # wakes the reply watchdog
+        self._service: deque[float] = deque(maxlen=50)
+        self._told: dict[str, int] = {}  # queue position last told to each queued buyer
+
+    # -- state ------------------------------------------------------------------------------
+    async def restore(self) -> None:
+        """Rebuild the live state from the store (at start, and after a failed write)."""
+        store = self.reception.store
+        self.book = AgentBook(self.settings)
+        self.queue = WaitQueue()
+        self.active = {}
+        for agent_id, row in (await store.agent_states()).items():
+            agent = self.book.get(agent_id)
+            if agent is None:
+                continue  # removed from the config
+            agent.status = row["status"]
+            agent.status_at = datetime.fromisoformat(row["status_at"]) if row["status_at"] else None
+            agent.last_assigned_at = (datetime.fromisoformat(row["last_assigned_at"])
+                                      if row["last_assigned_at"] else None)
+        for conv in await store.active_conversations():
+            self._track(conv)
+        self._service = deque(await store.service_seconds(), maxlen=50)
+        self.changed.set()
+
+    def _track(self, conv: Conversation) -> None:
+        self.active[conv.id] = conv
+        if conv.status == "assigned" and conv.agent_id:
+            agent = self.book.get(conv.agent_id)
+            if agent is not None:
+                agent.conversations.add(conv.id)
+        elif conv.status == "queued":
+            self.queue.put(conv)
+
+    def _untrack(self, conv: Conversation) -> None:
+        self.active.pop(conv.id, None)
+        self.queue.remove(conv.id)
+        self._told.pop(conv.id, None)
+        if conv.agent_id:
+            agent = self.book.get(conv.agent_id)
+            if agent is not None:
+                agent.conversations.discard(conv.id)
+
+    def current(self, conv: Conversation) -> Conversation:
+        """The live copy of an active conversation (the router's copy is the fresh one)."""
+        return self.active.get(conv.id, conv)
+
+    def service_seconds(self) -> float:
+        if not self._service:
+            return self.settings.routing.default_service_seconds
+        return sum(self._service) / len(self._service)
+
+    # -- speaking ---------------------------------------------------------------------------
+    def say(self, tx: Transaction, conv: Conversation, text: str, now: datetime, live: bool,
+            kind: str | None = None, agent_id: str | None = None, to_buyer: bool = True) -> list[Reply]:
+        """A system message in the conversation: a reply in the current exchange when `live`, else delivered."""
+        message = Message(conversation_id=conv.id, sender="system", text=text, created_at=now, lang=conv.lang,
+                          kind=kind, agent_id=agent_id)
+        self.reception.stage(tx, conv, message, deliver=to_buyer and not live)
+        return [Reply(sender="system", text=text)] if live and to_buyer else []
+
+    # -- choosing ---------------------------------------------------------------------------
+    async def candidates(self, conv: Conversation, group: str | None,
+                         exclude: Iterable[str] = ()) -> list[Candidate]:
+        """The group's agents plus the buyer's recent contact (first), for `select_agent`."""
+        skip = set(exclude)
+        contact = await self.reception.store.contact(conv.customer_key)
+        result = []
+        if contact and contact[0] not in skip and (agent := self.book.get(contact[0])) is not None:
+            result.append(Candidate(agent, contact[1], agent.serves(group)))
+            skip.add(agent.id)
+        result += [Candidate(a, None, True) for a in self.book.in_group(group) if a.id not in skip]
+        return result
+
+    async def pick(self, conv: Conversation, group: str | None, exclude: Iterable[str] = ()) -> AgentState | None:
+        """Ask `select_agent`; refuse an answer that is offline or saturated."""
+        candidates = await self.candidates(conv, group, exclude)
+        if not candidates:
+            return None
+        chosen = self.reception.hook.select_agent(conversation=conv, candidates=candidates, reception=self.reception)
+        agent = self.book.get(chosen) if chosen else None
+        if agent is None or agent.status == "offline" or not agent.has_room or agent.id in set(exclude):
+            if chosen:
+                log.warning("select_agent chose %r, who cannot take %s now", chosen, conv.id)
+            return None
+        return agent
+
+    def anyone_online(self, group: str | None) -> bool:
+        return bool(self.book.online(group))
+
+    # -- moves (call with `lock` held; they add to `tx`) --------------------------------------
+    def assign(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime, via: str,
+               live: bool = False) -> list[Reply]:
+        """Give the conversation to `agent` and greet the buyer in the agent's name."""
+        came_from = conv.status
+        self._untrack(conv)
+        conv.status, conv.agent_id, conv.assigned_at, conv.updated_at = "assigned", agent.id, now, now
+        conv.awaiting_since, conv.reminded_at, conv.queued_at, conv.pooled_at = now, None, None, None
+        agent.last_assigned_at = now
+        self._track(conv)
+        tx.save_conversation(conv)
+        tx.save_agent_state(agent.id, agent.status, agent.status_at or now, now)
+        tx.save_contact(conv.customer_key, agent.id, now)
+        waited = (now - conv.asked_human_at).total_seconds() if conv.asked_human_at else None
+        tx.add_event(Event(name=ev.CONVERSATION_ASSIGNED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id,
+                           data={"agent_id": agent.id, "group": conv.group, "via": via, "from": came_from,
+                                 "waited_seconds": waited}))
+        self.changed.set()
+        greeting = agent.welcome.format(name=agent.name) if agent.welcome else texts.welcome(agent.name, conv.lang)
+        return self.say(tx, conv, greeting, now, live, kind="welcome", agent_id=agent.id)
+
+    def enqueue(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]:
+        """Put the buyer in their group's line and tell them where they stand."""
+        self._untrack(conv)
+        conv.status, conv.agent_id, conv.updated_at = "queued", None, now
+        conv.queued_at = conv.queued_at or now
+        self._track(conv)
+        tx.save_conversation(conv)
+        position = self.queue.position(conv)
+        wait = self.estimate(conv, position)
+        tx.add_event(Event(name=ev.CONVERSATION_QUEUED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id,
+                           data={"group": conv.group, "position": position, "estimate_seconds": round(wait),
+                                 "priority": conv.priority}))
+        self._told[conv.id] = position
+        return self.say(tx, conv, texts.queued(position, max(1, round(wait / 60)), conv.lang), now, live,
+                        kind="queue")
+
+    def estimate(self, conv: Conversation, position: int) -> float:
+        slots = sum(a.max_concurrent for a in self.book.online(conv.group))
+        return estimate_wait(position, self.service_seconds(), slots)
+
+    def park(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]:
+        """Leave the message in the offline pool and tell the buyer when someone will answer."""
+        self._untrack(conv)
+        conv.status, conv.agent_id, conv.updated_at = "offline", None, now
+        conv.pooled_at = conv.pooled_at or now
+        self._track(conv)
+        tx.save_conversation(conv)
+        tx.add_event(Event(name=ev.CONVERSATION_POOLED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id, data={"group": conv.group}))
+        return self.say(tx, conv, texts.pooled(self.next_pool_run_text(now), conv.lang), now, live, kind="pool")
+
+    def next_pool_run_text(self, now: datetime) -> str | None:
+        pool = self.settings.offline_pool
+        if not pool.enabled:
+            return None
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(self.settings.hours.timezone)
+        when = next_run(now, pool.windows, tz, pool.interval_minutes)
+        return when.astimezone(tz).strftime("%H:%M") if when else None
+
+    async def route(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]:
+        """An agent if one can take the buyer; else the queue if anyone is online; else the pool."""
+        agent = await self.pick(conv, conv.group)
+        if agent is not None:
+            return self.assign(tx, conv, agent, now, via="route", live=live)
+        if self.anyone_online(conv.group):
+            return self.enqueue(tx, conv, now, live)
+        return self.park(tx, conv, now, live)
+
+    async def hand_over(self, tx: Transaction, conv: Conversation, handover: Handover, now: datetime,
+                        order_state: str | None) -> list[Reply]:
+        """The bot hands the buyer over: choose the group and the priority, then route."""
+        conv.handover_reason = handover.reason
+        conv.group = choose_group(self.settings, conv, handover.reason, handover.group, order_state)
+        handover.group = conv.group
+        urgent = handover.reason in self.settings.routing.priority_reasons or handover.detail.get("priority")
+        conv.priority = 1 if urgent else 0
+        conv.asked_human_at = conv.asked_human_at or now
+        return await self.route(tx, conv, now, live=True)
+
+    async def buyer_wrote(self, tx: Transaction, conv: Conversation, now: datetime) -> list[Reply]:
+        """A buyer's message in a conversation held by a human, the queue or the pool."""
+        conv.last_buyer_at = conv.updated_at = now
+        if conv.status == "assigned":
+            if conv.awaiting_since is None:
+                conv.awaiting_since, conv.reminded_at = now, None
+                self.changed.set()
+            tx.save_conversation(conv)
+            return []
+        if conv.status == "queued":
+            tx.save_conversation(conv)
+            position = self.queue.position(conv)
+            wait = self.estimate(conv, position)
+            return [Reply(sender="system", text=texts.queued(position, max(1, round(wait / 60)), conv.lang))]
+        # in the pool: if someone can take the buyer now, they do
+        agent = await self.pick(conv, conv.group)
+        if agent is not None:
+            return self.assign(tx, conv, agent, now, via="route", live=True)
+        tx.save_conversation(conv)
+        return []
+
+    def agent_replied(self, tx: Transaction, conv: Conversation, message: Message, now: datetime) -> None:
+        """An agent's message: unless it is only the welcome, the buyer has been answered."""
+        conv.updated_at = now
+        tx.save_conversation(conv)
+        if message.kind == "welcome":
+            return
+        first = conv.first_reply_at is None
+        waited = (now - conv.awaiting_since).total_seconds() if conv.awaiting_since else None
+        since_request = (now - conv.asked_human_at).total_seconds() if conv.asked_human_at and first else None
+        conv.first_reply_at = conv.first_reply_at or now
+        conv.awaiting_since = conv.reminded_at = None
+        tx.save_conversation(conv)
+        tx.save_contact(conv.customer_key, message.agent_id or "", now)
+        tx.add_event(Event(name=ev.AGENT_REPLIED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
+                           data={"agent_id": message.agent_id, "first": first, "response_seconds": waited,
+                                 "since_request_seconds": since_request}))
+        self.changed.set()
+
+    async def close(self, tx: Transaction, conv: Conversation, now: datetime, by: str) -> None:
+        """End the conversation; a human-served buyer is asked for a rating; the queue moves."""
+        agent_id = conv.agent_id if conv.status == "assigned" else None
+        self._untrack(conv)
+        if agent_id and conv.assigned_at:
+            self._service.append((now - conv.assigned_at).total_seconds())
+        conv.status, conv.closed_at, conv.updated_at = "closed", now, now
+        conv.awaiting_since = conv.reminded_at = None
+        conv.rating_pending = bool(agent_id)
+        tx.save_conversation(conv)
+        tx.add_event(Event(name=ev.CONVERSATION_CLOSED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id, data={"by": by, "agent_id": agent_id}))
+        if agent_id:
+            self.say(tx, conv, texts.rating_request(conv.lang), now, live=False, kind="rating_request")
+            tx.add_event(Event(name=ev.SATISFACTION_REQUESTED, at=now, conversation_id=conv.id,
+                               customer_id=conv.customer_id, data={"agent_id": agent_id}))
+        await self.drain(tx, now)
+
+    async def transfer(self, tx: Transaction, conv: Conversation, now: datetime, by: str,
+                       agent_id: str | None = None, group: str | None = None) -> None:
+        """Move a human-held conversation to another agent or group; raises `RoutingError`, changing nothing."""
+        current = conv.agent_id
+        if agent_id is not None:
+            target = self.book.get(agent_id)
+            if target is None:
+                raise RoutingError(404, "unknown_agent", f"no agent {agent_id!r}")
+            if target.id == current:
+                raise RoutingError(409, "same_agent", "the conversation is already with this agent")
+            if target.status == "offline":
+                raise RoutingError(409, "agent_offline", f"{agent_id} is offline")
+            if not target.has_room:
+                raise RoutingError(409, "agent_at_capacity", f"{agent_id} is at their maximum")
+
+            def moves() -> None:
+                self.assign(tx, conv, target, now, via="transfer")
+        else:
+            if group not in self.settings.group_names():
+                raise RoutingError(422, "unknown_group", f"no agent group {group!r}")
+            target = await self.pick(conv, group, exclude=[current] if current else [])
+            if target is None and not self.anyone_online(group):
+                raise RoutingError(409, "group_unavailable", f"nobody in group {group!r} is online")
+
+            def moves() -> None:
+                conv.group = group
+                if target is not None:
+                    self.assign(tx, conv, target, now, via="transfer")
+                else:
+                    self.enqueue(tx, conv, now, live=False)
+        tx.add_event(Event(name=ev.CONVERSATION_TRANSFERRED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id,
+                           data={"from": current, "to_agent": agent_id, "to_group": group, "by": by}))
+        self.say(tx, conv, texts.transferred(conv.lang), now, live=False, kind="transfer")
+        moves()
+        await self.drain(tx, now)
+
+    async def accept(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime,
+                     via: str = "accept", force_room: bool = False) -> None:
+        """An agent (or the admin for them) takes a queued or pooled buyer; raises `RoutingError`."""
+        if conv.status not in ("queued", "offline") and not (via == "pool" and conv.status == "bot"):
+            raise RoutingError(409, "not_waiting", "the conversation is not in the queue or the offline pool")
+        if agent.status == "offline":
+            raise RoutingError(409, "agent_offline", f"{agent.id} is offline")
+        if not agent.has_room and not force_room:
+            raise RoutingError(409, "agent_at_capacity", f"{agent.id} is at their maximum")
+        self.assign(tx, conv, agent, now, via=via)
+        if via == "pool":
+            self.say(tx, conv, texts.POOL_NOTICE, now, live=False, kind="agent_notice", to_buyer=False)
+
+    def set_status(self, tx: Transaction, agent: AgentState, status: str, now: datetime) -> bool:
+        """Change an agent's status; True when it changed."""
+        if agent.status == status:
+            return False
+        tx.add_event(Event(name=ev.AGENT_STATUS_CHANGED, at=now,
+                           data={"agent_id": agent.id, "from": agent.status, "to": status}))
+        agent.status, agent.status_at = status, now  # type: ignore[assignment]
+        tx.save_agent_state(agent.id, status, now, agent.last_assigned_at)
+        self.changed.set()
+        return True
+
+    async def drain(self, tx: Transaction, now: datetime) -> int:
+        """Serve queued buyers in order while agents have room; tell the rest their new position."""
+        served = 0
+        for conv in self.queue.ordered(all_groups=True):
+            agent = await self.pick(conv, conv.group)
+            if agent is not None:
+                self.assign(tx, conv, agent, now, via="queue")
+                served += 1
+        if served:
+            self._tell_positions(tx, now)
+        return served
+
+    def _tell_positions(self, tx: Transaction, now: datetime) -> None:
+        limit = self.settings.routing.queue_updates_max_position
+        lines: dict[str | None, list[Conversation]] = {}
+        for conv in self.queue.ordered(all_groups=True):
+            lines.setdefault(conv.group, []).append(conv)
+        for line in lines.values():
+            for position, conv in enumerate(line[:limit], start=1):
+                if self._told.get(conv.id) != position:
+                    self._told[conv.id] = position
+                    wait = self.estimate(conv, position)
+                    self.say(tx, conv, texts.queued(position, max(1, round(wait / 60)), conv.lang), now,
+                             live=False, kind="queue")

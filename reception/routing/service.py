@@ -1,0 +1,20 @@
+"""Routing as a running service, a default plugin: restore the state at start, run the watchdog and the pool."""
+
+from __future__ import annotations
+
+from ..core import Reception
+from ..hookspecs import hookimpl
+from ..loop import forever
+from . import offline, sla
+
+
+@hookimpl(trylast=True)
+async def startup(reception: Reception) -> None:
+    router = reception.router
+    async with router.lock:
+        await router.restore()
+    reception.spawn(forever("reply watchdog", reception.clock, sla.make_step(reception), router.changed),
+                    name="reception-watchdog")
+    if reception.settings.offline_pool.enabled:
+        reception.spawn(forever("offline pool", reception.clock, offline.make_step(reception)),
+                        name="reception-offline-pool")

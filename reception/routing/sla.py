@@ -1,0 +1,91 @@
+"""The reply watchdog: protects the platform's 3-minute rule for buyers held by agents.
+
+When an assigned buyer's message has gone unanswered for
+``routing.reply_reminder_seconds`` (150 s by default) the agent is reminded;
+after ``routing.reassign_seconds`` the buyer goes to another agent who can
+take them. The automatic welcome does not count as an answer, so an agent
+who sent nothing else (a Type-2 non-service risk) is treated the same way.
+Conversations nobody wrote in for ``routing.inactivity_close_minutes`` are
+closed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .. import events as ev
+from ..events import Event
+from ..store import Transaction
+from .router import Router
+
+if TYPE_CHECKING:
+    from ..core import Reception
+
+REMINDER = "买家已等待 {seconds} 秒未获回复，请尽快回复 / buyer waiting {seconds}s for a reply"
+
+
+async def _check(router: Router, tx: Transaction, now: datetime, failed: dict[str, datetime]) -> datetime | None:
+    settings = router.settings.routing
+    remind = timedelta(seconds=settings.reply_reminder_seconds)
+    reassign = timedelta(seconds=settings.reassign_seconds)
+    idle = timedelta(minutes=settings.inactivity_close_minutes)
+    due: list[datetime] = []
+    for conv in [c for c in router.active.values() if c.status == "assigned"]:
+        if conv.awaiting_since is not None:
+            waited = now - conv.awaiting_since
+            retry_at = failed.get(conv.id)
+            if waited >= reassign and (retry_at is None or now >= retry_at):
+                previous = conv.agent_id
+                agent = await router.pick(conv, conv.group, exclude=[previous] if previous else [])
+                if agent is not None:
+                    failed.pop(conv.id, None)
+                    tx.add_event(Event(name=ev.CONVERSATION_REASSIGNED, at=now, conversation_id=conv.id,
+                                       customer_id=conv.customer_id,
+                                       data={"from": previous, "to": agent.id, "waited_seconds": waited.total_seconds()}))
+                    router.assign(tx, conv, agent, now, via="reassign")
+                else:
+                    failed[conv.id] = now + remind
+                    tx.add_event(Event(name=ev.REASSIGN_FAILED, at=now, conversation_id=conv.id,
+                                       customer_id=conv.customer_id,
+                                       data={"agent_id": previous, "reason": "no other agent can take the buyer"}))
+                    due.append(failed[conv.id])
+                continue
+            if waited >= remind and conv.reminded_at is None:
+                conv.reminded_at = now
+                tx.save_conversation(conv)
+                seconds = int(waited.total_seconds())
+                tx.add_event(Event(name=ev.AGENT_REMINDED, at=now, conversation_id=conv.id,
+                                   customer_id=conv.customer_id,
+                                   data={"agent_id": conv.agent_id, "waited_seconds": seconds}))
+                router.say(tx, conv, REMINDER.format(seconds=seconds), now, live=False, kind="agent_notice",
+                           to_buyer=False)
+            due.append(conv.awaiting_since + (reassign if conv.reminded_at else remind))
+        elif settings.inactivity_close_minutes and now - conv.updated_at >= idle:
+            await router.close(tx, conv, now, by="inactivity")
+            continue
+        if settings.inactivity_close_minutes and conv.awaiting_since is None:
+            due.append(conv.updated_at + idle)
+    return min(due) if due else None
+
+
+def make_step(reception: "Reception"):
+    """One watchdog pass: act on what is due, return when the next thing falls due."""
+    failed: dict[str, datetime] = {}
+
+    async def step() -> datetime | None:
+        router, store = reception.router, reception.store
+        async with router.lock:
+            tx = store.transaction()
+            due = await _check(router, tx, reception.clock.now(), failed)
+            pending = store.submit(tx)
+        try:
+            await pending
+        except Exception:
+            async with router.lock:
+                await router.restore()
+            raise
+        await reception.emit(tx.events)
+        return due
+
+    return step

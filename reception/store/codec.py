@@ -1,0 +1,65 @@
+"""How values are written to SQLite columns and read back: timestamps, JSON, conversations, messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..events import Event
+from ..models import Card, Conversation, Message
+
+# Conversation fields that are stored as columns of the same name (except group → grp).
+CONVERSATION_FIELDS = tuple(Conversation.model_fields)
+_COLUMN = {"group": "grp"}
+
+
+def ts(value: datetime | None) -> str | None:
+    # one fixed format in UTC, so text order is time order
+    return None if value is None else value.isoformat(timespec="microseconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def column(field: str) -> str:
+    return _COLUMN.get(field, field)
+
+
+def conversation_row(conv: Conversation) -> tuple[Any, ...]:
+    values = []
+    for name in CONVERSATION_FIELDS:
+        value = getattr(conv, name)
+        if isinstance(value, datetime):
+            value = ts(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        values.append(value)
+    return tuple(values)
+
+
+def conversation(row: dict[str, Any]) -> Conversation:
+    data = {name: row[column(name)] for name in CONVERSATION_FIELDS}
+    return Conversation.model_validate(data)
+
+
+def message_row(msg: Message) -> tuple[Any, ...]:
+    return (
+        msg.conversation_id, msg.sender, msg.text, ts(msg.created_at), msg.intent, msg.confidence,
+        dumps(msg.card.model_dump()) if msg.card else None, msg.agent_id, msg.message_id, msg.lang, msg.kind,
+    )
+
+
+def message(row: dict[str, Any]) -> Message:
+    return Message(
+        conversation_id=row["conversation_id"], sender=row["sender"], text=row["text"],
+        created_at=datetime.fromisoformat(row["created_at"]), intent=row["intent"], confidence=row["confidence"],
+        card=Card.model_validate(json.loads(row["card"])) if row["card"] else None, agent_id=row["agent_id"],
+        message_id=row["message_id"], lang=row["lang"], kind=row["kind"],
+    )
+
+
+def event(row: dict[str, Any]) -> Event:
+    return Event(name=row["name"], at=datetime.fromisoformat(row["at"]), conversation_id=row["conversation_id"],
+                 customer_id=row["customer_id"], data=json.loads(row["data"] or "{}"))

@@ -1,0 +1,158 @@
+"""Everything the store reads: conversations, messages, events, deliveries and routing state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from ..events import Event
+from ..models import Conversation, Message
+from . import codec
+
+
+@dataclass
+class Delivery:
+    """A message waiting to be pushed to a channel's callback."""
+
+    id: int
+    conversation_id: str
+    channel: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Reads:
+    """Read queries; mixed into `Store`, which provides `db` (the read connection)."""
+
+    db: sqlite_utils.Database
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    # -- conversations and messages -----------------------------------------------------------
+    async def open_conversation(self, channel: str, customer_id: str) -> Conversation | None:
+        """The buyer's conversation on `channel` that is not closed, if any."""
+        rows = self._rows(
+            "SELECT * FROM conversations WHERE channel=? AND customer_id=? AND status!='closed'"
+            " ORDER BY created_at DESC LIMIT 1",
+            (channel, customer_id),
+        )
+        return codec.conversation(rows[0]) if rows else None
+
+    async def last_closed_conversation(self, channel: str, customer_id: str) -> Conversation | None:
+        rows = self._rows(
+            "SELECT * FROM conversations WHERE channel=? AND customer_id=? AND status='closed'"
+            " ORDER BY closed_at DESC LIMIT 1",
+            (channel, customer_id),
+        )
+        return codec.conversation(rows[0]) if rows else None
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        rows = self._rows("SELECT * FROM conversations WHERE id=?", (conversation_id,))
+        return codec.conversation(rows[0]) if rows else None
+
+    async def conversations(self, status: str | None = None, agent_id: str | None = None,
+                            customer_id: str | None = None, limit: int = 1000) -> list[Conversation]:
+        """Conversations filtered by status, agent or buyer, newest first."""
+        where, params = [], []
+        for col, value in (("status", status), ("agent_id", agent_id), ("customer_id", customer_id)):
+            if value is not None:
+                where.append(f"{col}=?")
+                params.append(value)
+        sql = "SELECT * FROM conversations" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._rows(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
+        return [codec.conversation(r) for r in rows]
+
+    async def messages(self, conversation_id: str, last: int | None = None) -> list[Message]:
+        """The conversation's messages, oldest first; only the `last` n when given."""
+        if last is None:
+            rows = self._rows("SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conversation_id,))
+        else:
+            rows = self._rows(
+                "SELECT * FROM messages WHERE conversation_id=? ORDER BY id DESC LIMIT ?", (conversation_id, last)
+            )[::-1]
+        return [codec.message(row) for row in rows]
+
+    async def stored_response(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """(customer_id, response body) remembered for an idempotency key."""
+        rows = self._rows("SELECT customer_id, response FROM idempotency WHERE key=?", (key,))
+        return (rows[0]["customer_id"], json.loads(rows[0]["response"])) if rows else None
+
+    async def events(self, name: str | None = None, conversation_id: str | None = None) -> list[Event]:
+        """Recorded events in order, optionally of one name or one conversation."""
+        where, params = [], []
+        if name:
+            where.append("name=?")
+            params.append(name)
+        if conversation_id:
+            where.append("conversation_id=?")
+            params.append(conversation_id)
+        sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [codec.event(r) for r in self._rows(sql, params)]
+
+    async def counts(self) -> dict[str, int]:
+        """Row counts per table (health and benchmarks)."""
+        return {
+            table: self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
+            for table in ("conversations", "messages", "events", "deliveries")
+        }
+
+    # -- deliveries ---------------------------------------------------------------------------
+    async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Undelivered callbacks whose time has come, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM deliveries WHERE delivered_at IS NULL AND due_at<=? ORDER BY id LIMIT ?",
+            (codec.ts(now), limit),
+        )
+        return [
+            Delivery(id=r["id"], conversation_id=r["conversation_id"], channel=r["channel"],
+                     payload=json.loads(r["payload"]), attempts=r["attempts"])
+            for r in rows
+        ]
+
+    async def next_delivery_due(self) -> datetime | None:
+        rows = self._rows("SELECT MIN(due_at) AS due FROM deliveries WHERE delivered_at IS NULL")
+        return datetime.fromisoformat(rows[0]["due"]) if rows and rows[0]["due"] else None
+
+    # -- routing state ------------------------------------------------------------------------
+    async def agent_states(self) -> dict[str, dict[str, Any]]:
+        """Saved state per agent id: status, status_at, last_assigned_at."""
+        return {r["id"]: r for r in self._rows("SELECT * FROM agent_states")}
+
+    async def active_conversations(self) -> list[Conversation]:
+        """Every conversation held by an agent, a queue or the offline pool (the router's state)."""
+        rows = self._rows("SELECT * FROM conversations WHERE status IN ('assigned', 'queued', 'offline')")
+        return [codec.conversation(r) for r in rows]
+
+    async def bot_conversations_since(self, since: datetime) -> list[Conversation]:
+        """Open conversations only the bot has served, whose buyer wrote since `since`."""
+        rows = self._rows("SELECT * FROM conversations WHERE status='bot' AND last_buyer_at>=?", (codec.ts(since),))
+        return [codec.conversation(r) for r in rows]
+
+    async def contact(self, customer_key: str) -> tuple[str, datetime] | None:
+        """The agent who last served this buyer, and when."""
+        rows = self._rows("SELECT agent_id, last_at FROM contacts WHERE customer_key=?", (customer_key,))
+        return (rows[0]["agent_id"], datetime.fromisoformat(rows[0]["last_at"])) if rows else None
+
+    async def service_seconds(self, limit: int = 50) -> list[float]:
+        """How long the most recent closed human conversations were served (assigned → closed)."""
+        rows = self._rows(
+            "SELECT assigned_at, closed_at FROM conversations WHERE status='closed' AND assigned_at IS NOT NULL"
+            " AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            (datetime.fromisoformat(r["closed_at"]) - datetime.fromisoformat(r["assigned_at"])).total_seconds()
+            for r in rows
+        ]
+
+    async def pool_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest offline-pool runs, newest first, failures decoded."""
+        rows = self._rows("SELECT * FROM pool_runs ORDER BY id DESC LIMIT ?", (limit,))
+        for row in rows:
+            row["failures"] = json.loads(row["failures"] or "[]")
+        return rows

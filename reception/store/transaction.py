@@ -1,0 +1,80 @@
+"""`Transaction`: the writes one action causes, committed together or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..events import Event
+from ..models import Conversation, Message
+from . import codec
+
+_CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
+
+SQL = {
+    "conversation": f"INSERT INTO conversations ({', '.join(_CONV_COLUMNS)}) VALUES "
+    f"({', '.join('?' * len(_CONV_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in _CONV_COLUMNS if c != "id"),
+    "message": "INSERT INTO messages (conversation_id, sender, text, created_at, intent, confidence, card, agent_id,"
+    " message_id, lang, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    "event": "INSERT INTO events (name, at, conversation_id, customer_id, data) VALUES (?,?,?,?,?)",
+    "idempotency": "INSERT INTO idempotency (key, customer_id, response, created_at) VALUES (?,?,?,?)",
+    "delivery": "INSERT INTO deliveries (conversation_id, channel, payload, attempts, due_at, created_at)"
+    " VALUES (?,?,?,?,?,?)",
+    "delivered": "UPDATE deliveries SET delivered_at=? WHERE id=?",
+    "retry": "UPDATE deliveries SET attempts=?, due_at=?, last_error=? WHERE id=?",
+    "agent_state": "INSERT INTO agent_states (id, status, status_at, last_assigned_at) VALUES (?,?,?,?)"
+    " ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_at=excluded.status_at,"
+    " last_assigned_at=excluded.last_assigned_at",
+    "contact": "INSERT INTO contacts (customer_key, agent_id, last_at) VALUES (?,?,?) ON CONFLICT(customer_key)"
+    " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
+    "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
+    " VALUES (?,?,?,?,?,?,?,?)",
+}
+
+
+@dataclass
+class Transaction:
+    """Writes that commit together or not at all; `events` are told to plugins after the commit."""
+
+    ops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    deliveries: int = 0  # outbox rows added: the delivery loop is woken once they are committed
+
+    def save_conversation(self, conv: Conversation) -> None:
+        self.ops.append(("conversation", codec.conversation_row(conv)))
+
+    def add_message(self, msg: Message) -> None:
+        self.ops.append(("message", codec.message_row(msg)))
+
+    def add_event(self, event: Event) -> None:
+        self.events.append(event)
+        self.ops.append(("event", (
+            event.name, codec.ts(event.at), event.conversation_id, event.customer_id, codec.dumps(event.data),
+        )))
+
+    def remember_response(self, key: str, customer_id: str, body: dict[str, Any], at: datetime) -> None:
+        self.ops.append(("idempotency", (key, customer_id, codec.dumps(body), codec.ts(at))))
+
+    def enqueue_delivery(self, conversation_id: str, channel: str, payload: dict[str, Any], at: datetime) -> None:
+        self.deliveries += 1
+        self.ops.append(("delivery", (conversation_id, channel, codec.dumps(payload), 0, codec.ts(at), codec.ts(at))))
+
+    def delivery_done(self, delivery_id: int, at: datetime) -> None:
+        self.ops.append(("delivered", (codec.ts(at), delivery_id)))
+
+    def delivery_retry(self, delivery_id: int, attempts: int, due: datetime, error: str | None) -> None:
+        self.ops.append(("retry", (attempts, codec.ts(due), error, delivery_id)))
+
+    def save_agent_state(self, agent_id: str, status: str, status_at: datetime,
+                         last_assigned_at: datetime | None) -> None:
+        self.ops.append(("agent_state", (agent_id, status, codec.ts(status_at), codec.ts(last_assigned_at))))
+
+    def save_contact(self, customer_key: str, agent_id: str, at: datetime) -> None:
+        self.ops.append(("contact", (customer_key, agent_id, codec.ts(at))))
+
+    def add_pool_run(self, at: datetime, operator: str, trigger: str, considered: int, assigned: int, cap: int,
+                     reason: str | None, failures: list[dict[str, Any]]) -> None:
+        self.ops.append(("pool_run", (codec.ts(at), operator, trigger, considered, assigned, cap, reason,
+                                      codec.dumps(failures))))

@@ -2,7 +2,8 @@
 
 Reasons, first match wins:
 ``requested`` (the buyer asks for a human, in Chinese or English),
-``angry`` (the buyer is upset: complaints, threats of bad reviews, insults; they get a human fast),
+``angry`` (the buyer is upset or escalates: complaints, bad-review threats, insults, support unreachable;
+they get a human first in the queue),
 ``card`` (a product or order card with no question the bot can read),
 ``repeated`` (the buyer asks the same thing again after the bot answered),
 ``faq_entry`` (the matched FAQ entry is marked ``handover: true``; its answer is sent too),
@@ -18,7 +19,7 @@ from rapidfuzz import fuzz
 from .core import Reception
 from .faq.text import normalize
 from .hookspecs import hookimpl
-from .human_request import is_human_request
+from .human_request import human_request_kind
 from .models import BotAnswer, Conversation, Handover, Message
 
 
@@ -51,9 +52,11 @@ async def _repeats_last_question(message: Message, conversation: Conversation, r
 async def handover_vote(
     message: Message, conversation: Conversation, answer: BotAnswer | None, reception: Reception
 ) -> Handover | None:
-    if message.text and is_human_request(message.text):
-        return Handover(reason="requested")
-    if message.text and is_angry(message.text):
+    kind = human_request_kind(message.text) if message.text else None
+    upset = kind == "escalation" or (bool(message.text) and is_angry(message.text))
+    if kind in ("explicit", "bot"):
+        return Handover(reason="requested", detail={"priority": upset})
+    if upset:
         return Handover(reason="angry", detail={"priority": True})
     if not message.text:
         return Handover(reason="card") if message.card else None

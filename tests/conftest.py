@@ -57,3 +57,36 @@ async def history(client, conversation_id: str) -> list[dict[str, Any]]:
     response = await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=ADMIN)
     assert response.status == 200
     return (await response.json())["messages"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def set_status(client, agent: str, status: str, token: str | None = None) -> None:
+    """`agent` is the part after "shop:"; its token is "<agent>-token" unless given."""
+    response = await client.post(f"/api/v1/agents/shop:{agent}/status", json={"status": status},
+                                 headers=bearer(token or f"{agent}-token"))
+    assert response.status == 200, await response.text()
+
+
+async def eventually(check, timeout: float = 5.0):
+    """Poll `check` (sync or async) until it returns something truthy; background tasks run meanwhile."""
+    import asyncio
+    import inspect
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def agent(name: str, groups: list[str], max_concurrent: int = 2, **extra):
+    return {"id": f"shop:{name}", "token": f"{name}-token", "groups": groups, "max_concurrent": max_concurrent,
+            **extra}

@@ -209,6 +209,8 @@ _COEF = (-4.330, 0.681, 5.267, 4.995, 1.886, -5.358, 0.668, 4.332, -0.735, 3.822
 
 @dataclass(frozen=True)
 class Match:
+    """The answer to `FaqMatcher.match`."""
+
     entry: FaqEntry  # best entry
     confidence: float  # calibrated, 0..1: ~P(this entry is right)
     question: str  # the phrasing that matched best
@@ -391,7 +393,7 @@ def confidence_features(score: float, margin: float, coverage: float, string: fl
     score: blended entry score; margin: over the other of the two best entries;
     coverage / phrasing: share of the message's weight found in the entry / its
     best phrasing; string: rapidfuzz score of the best phrasing; oov: weight
-    of features unknown to the FAQ;
-    cos / centroid: cosine to the best phrasing / to the entry centroid.
+    of features unknown to the FAQ; cos / centroid: cosine to the best phrasing /
+    to the entry centroid; mismatch: 1 when only one side reports a problem.
     """
     return (1.0, score, margin, coverage, string, phrasing, oov, cos, centroid, min(margin, 0.15), mismatch)

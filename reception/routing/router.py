@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from .. import events as ev
@@ -166,7 +166,10 @@ class Router:
         """Put the buyer in their group's line and tell them where they stand."""
         self._untrack(conv)
         conv.status, conv.agent_id, conv.updated_at = "queued", None, now
-        conv.queued_at = conv.queued_at or now
+        if conv.queued_at is None:
+            # strictly increasing, so buyers who queue in the same instant keep their order across restarts
+            latest = max((c.queued_at for c in self.queue.ordered(all_groups=True) if c.queued_at), default=None)
+            conv.queued_at = now if latest is None or now > latest else latest + timedelta(microseconds=1)
         self._track(conv)
         tx.save_conversation(conv)
         position = self.queue.position(conv)

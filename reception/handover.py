@@ -36,16 +36,11 @@ def is_angry(text: str) -> bool:
     return _ANGRY.search(normalize(text)) is not None
 
 
-async def _repeats_last_question(message: Message, conversation: Conversation, reception: Reception) -> bool:
-    text = normalize(message.text)
-    if not text:
+def _repeats_last_question(message: Message, conversation: Conversation, reception: Reception) -> bool:
+    text, previous = normalize(message.text), conversation.last_question
+    if not text or not previous:
         return False
-    earlier = await reception.store.messages(conversation.id, last=6)
-    for previous in reversed(earlier):
-        if previous.sender == "buyer":
-            similarity = fuzz.ratio(text, normalize(previous.text))
-            return similarity >= reception.settings.bot.repeat_similarity
-    return False
+    return fuzz.ratio(text, previous) >= reception.settings.bot.repeat_similarity
 
 
 @hookimpl(trylast=True)
@@ -60,7 +55,7 @@ async def handover_vote(
         return Handover(reason="angry", detail={"priority": True})
     if not message.text:
         return Handover(reason="card") if message.card else None
-    if await _repeats_last_question(message, conversation, reception):
+    if _repeats_last_question(message, conversation, reception):
         return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
     threshold = reception.settings.bot.answer_threshold
     if answer is None or answer.confidence < threshold:

@@ -102,6 +102,7 @@ class Conversation(BaseModel):
     closed_at: datetime | None = None
     rating_pending: bool = False
     lang: str = "zh"  # the buyer's language, for system messages
+    last_question: str | None = None  # the buyer's previous message, normalised (repeat detection)
 
     @property
     def customer_key(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from . import events as ev
 from .core import Reception
 from .events import Event
-from .faq.text import language
+from .faq.text import language, normalize
 from .hooks import call_all, first_result
 from .models import BotAnswer, Conversation, Handover, Inbound, Message, Outcome, Reply
 from .routing import satisfaction
@@ -127,6 +127,7 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
         if conv.status == "bot":
             conv.last_buyer_at = conv.updated_at = now
             replies, _, handover = await _bot_turn(reception, tx, conv, message)
+            conv.last_question = normalize(text) or None
             if handover is not None:
                 order_state = await first_result(reception.hook.buyer_order_state, customer_id=conv.customer_id,
                                                  channel=conv.channel, reception=reception)

@@ -2,20 +2,46 @@
 
 It always proposes its best match with a confidence; whether the answer is
 sent is decided by the handover votes against ``bot.answer_threshold``.
+Matches are remembered per normalised text (an LRU of `CACHE_SIZE`): buyers
+send the same questions over and over, many of them by tapping the
+platform's suggested-question buttons.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from ..core import Reception
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
 from .loader import load_dir
-from .matcher import FaqMatcher
+from .matcher import FaqMatcher, Match
+from .text import normalize
 
 STATE_KEY = "faq"
+CACHE_SIZE = 4096
 
 
-def matcher(reception: Reception) -> FaqMatcher:
+class CachedMatcher:
+    """A `FaqMatcher` that remembers its latest answers by normalised text."""
+
+    def __init__(self, matcher: FaqMatcher) -> None:
+        self.matcher = matcher
+        self._cache: OrderedDict[str, Match | None] = OrderedDict()
+
+    def match(self, text: str) -> Match | None:
+        key = normalize(text)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        result = self.matcher.match(text)
+        self._cache[key] = result
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return result
+
+
+def matcher(reception: Reception) -> CachedMatcher:
     """The running FAQ matcher (for plugins and the admin try-out)."""
     return reception.state[STATE_KEY]
 
@@ -23,7 +49,7 @@ def matcher(reception: Reception) -> FaqMatcher:
 @hookimpl(trylast=True)
 def startup(reception: Reception) -> None:
     entries = load_dir(*reception.settings.faq)
-    reception.state[STATE_KEY] = FaqMatcher(entries)
+    reception.state[STATE_KEY] = CachedMatcher(FaqMatcher(entries))
 
 
 @hookimpl(trylast=True)

@@ -100,6 +100,7 @@ class Store(Reads):
         if self._writer is None:
             raise StoreError("the store is closed")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        tx.freeze()
         if not tx.ops:
             future.set_result(None)
         else:

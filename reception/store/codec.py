@@ -27,21 +27,32 @@ def column(field: str) -> str:
     return _COLUMN.get(field, field)
 
 
+def _column_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    return int(value) if isinstance(value, bool) else value
+
+
 def conversation_row(conv: Conversation) -> tuple[Any, ...]:
-    values = []
-    for name in CONVERSATION_FIELDS:
-        value = getattr(conv, name)
-        if isinstance(value, datetime):
-            value = ts(value)
-        elif isinstance(value, bool):
-            value = int(value)
-        values.append(value)
-    return tuple(values)
+    fields = conv.__dict__  # pydantic keeps field values here, in declaration order
+    return tuple(_column_value(fields[name]) for name in CONVERSATION_FIELDS)
+
+
+_TIMES = {name for name, f in Conversation.model_fields.items() if "datetime" in str(f.annotation)}
+_FLAGS = {name for name, f in Conversation.model_fields.items() if f.annotation is bool}
 
 
 def conversation(row: dict[str, Any]) -> Conversation:
-    data = {name: row[column(name)] for name in CONVERSATION_FIELDS}
-    return Conversation.model_validate(data)
+    # rows were written by `conversation_row`: trusted, so no validation, only decoding
+    data = {}
+    for name in CONVERSATION_FIELDS:
+        value = row[column(name)]
+        if value is not None and name in _TIMES:
+            value = datetime.fromisoformat(value)
+        elif name in _FLAGS:
+            value = bool(value)
+        data[name] = value
+    return Conversation.model_construct(**data)
 
 
 def message_row(msg: Message) -> tuple[Any, ...]:

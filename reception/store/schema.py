@@ -47,7 +47,7 @@ def _m002_routing(db: sqlite_utils.Database) -> None:
         ("intent", str), ("agent_id", str), ("priority", int), ("asked_human_at", str), ("queued_at", str),
         ("pooled_at", str), ("assigned_at", str), ("awaiting_since", str), ("reminded_at", str),
         ("last_buyer_at", str), ("first_reply_at", str), ("closed_at", str), ("rating_pending", int),
-        ("lang", str),
+        ("lang", str), ("last_question", str),
     ]:
         conversations.add_column(name, kind)
     db.execute("UPDATE conversations SET priority=0, rating_pending=0, lang='zh'")

@@ -41,9 +41,17 @@ class Transaction:
     ops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     deliveries: int = 0  # outbox rows added: the delivery loop is woken once they are committed
+    conversations: dict[str, Conversation] = field(default_factory=dict)
 
     def save_conversation(self, conv: Conversation) -> None:
-        self.ops.append(("conversation", codec.conversation_row(conv)))
+        """Write the conversation as it stands when the transaction is submitted (once, however often saved)."""
+        self.conversations[conv.id] = conv
+
+    def freeze(self) -> None:
+        """Turn the saved conversations into rows now; called by `Store.submit`, before anyone changes them."""
+        rows = [("conversation", codec.conversation_row(conv)) for conv in self.conversations.values()]
+        self.ops[:0] = rows
+        self.conversations = {}
 
     def add_message(self, msg: Message) -> None:
         self.ops.append(("message", codec.message_row(msg)))

@@ -40,13 +40,10 @@ async def _app(workdir: Path, agents: int, max_concurrent: int, per_agent: int) 
 
 async def _all(reception: Reception, status: str) -> None:
     router = reception.router
-    async with router.lock:
-        tx = reception.store.transaction()
+    async with router.change() as tx:
         now = reception.clock.now()
         for agent in router.book.agents.values():
             router.set_status(tx, agent, status, now)
-        pending = reception.store.submit(tx)
-    await pending
 
 
 async def _send(reception: Reception, buyers: range, text: str, chunk: int = 500) -> float:

@@ -97,15 +97,16 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
         now = clock.now()
         tx = store.transaction()
         text = inbound.text or ""
-        conv = await store.open_conversation(inbound.channel, inbound.customer_id)
-        if conv is None:
-            closed = await store.last_closed_conversation(inbound.channel, inbound.customer_id)
+        conv = await store.latest_conversation(inbound.channel, inbound.customer_id)
+        if conv is None or conv.status == "closed":
+            closed, conv = conv, None
             thanks = satisfaction.capture(tx, closed, text, now, reception.settings.routing.rating_window_minutes)
             if closed is not None and thanks is not None:
                 outcome = Outcome(conversation_id=closed.id, status="bot", replies=thanks)
                 if key:
                     tx.remember_response(key, inbound.customer_id, outcome.model_dump(mode="json"), now)
                 await _commit(reception, tx, key, inbound, routing=False)
+                await reception.emit(tx.events)
                 return outcome
             conv = Conversation(id=reception.new_id(), channel=inbound.channel, customer_id=inbound.customer_id,
                                 entry=inbound.entry, created_at=now, updated_at=now,

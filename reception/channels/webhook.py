@@ -68,7 +68,7 @@ class WebhookChannel(Channel):
         if secret and not auth.signature_ok(secret, raw, request.headers.get(SIGNATURE_HEADER)):
             raise ApiError(401, "bad_signature", f"missing or wrong {SIGNATURE_HEADER} header")
         body = validate(BuyerMessage, decode_json(raw))
-        inbound = Inbound(channel=NAME, **body.model_dump())
+        inbound = Inbound.model_construct(channel=NAME, **dict(body))  # validated just above
         try:
             outcome: Outcome = await self.reception.receive(inbound)
         except MessageConflict as exc:

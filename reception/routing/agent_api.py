@@ -55,13 +55,9 @@ async def set_status(request: web.Request) -> web.Response:
     reception, _, agent = _agent(request)
     body = await read_body(request, StatusBody)
     router, now = reception.router, reception.clock.now()
-    async with router.lock:
-        tx = reception.store.transaction()
+    async with router.change() as tx:
         if router.set_status(tx, agent, body.status, now) and body.status != "offline":
             await router.drain(tx, now)
-        pending = reception.store.submit(tx)
-    await pending
-    await reception.emit(tx.events)
     return json_response({"agent": agent.view()})
 
 
@@ -123,8 +119,7 @@ async def pool_assign(request: web.Request) -> web.Response:
     if agent is None:
         raise ApiError(404, "unknown_agent", f"no agent {body.agent_id!r}")
     results = []
-    async with router.lock:
-        tx = reception.store.transaction()
+    async with router.change() as tx:
         for conversation_id in body.conversation_ids:
             conv = router.active.get(conversation_id)
             if conv is None or conv.status != "offline":
@@ -141,9 +136,6 @@ async def pool_assign(request: web.Request) -> web.Response:
                     if not r["assigned"]]
         assigned = len(results) - len(failures)
         tx.add_pool_run(now, who.agent_id or "admin", "manual", len(results), assigned, len(results), None, failures)
-        pending = reception.store.submit(tx)
-    await pending
-    await reception.emit(tx.events)
     return json_response({"results": results})
 
 

@@ -99,7 +99,7 @@ async def post_message(request: web.Request) -> web.Response:
     except Refused as exc:
         raise ApiError(422, exc.code, str(exc)) from None
     router = reception.router
-    async with router.lock:
+    async with router.change() as tx:
         conv = router.current(conv)
         require_holder(who, conv)  # it may have moved while the filter ran
         if conv.status == "closed":
@@ -107,13 +107,9 @@ async def post_message(request: web.Request) -> web.Response:
         agent = router.book.get(message.agent_id or "")
         if agent is not None and message.text == (agent.welcome or "").format(name=agent.name):
             message.kind = "welcome"  # the canned greeting is not a reply
-        tx = reception.store.transaction()
         reception.stage(tx, conv, message)
         if conv.status == "assigned":
             router.agent_replied(tx, conv, message, now)
-        pending = reception.store.submit(tx)
-    await pending
-    await reception.emit(tx.events)
     return json_response({"message": message_view(message)})
 
 
@@ -125,9 +121,8 @@ async def _act(request: web.Request, action: str) -> web.Response:
     elif action == "accept" and request.can_read_body:
         body = await read_body(request, AcceptBody)
     router, now = reception.router, reception.clock.now()
-    async with router.lock:
+    async with router.change() as tx:
         conv = router.current(conv)
-        tx = reception.store.transaction()
         try:
             if action == "close":
                 require_holder(who, conv)
@@ -157,14 +152,6 @@ async def _act(request: web.Request, action: str) -> web.Response:
                 await router.drain(tx, now)
         except RoutingError as exc:  # refused before anything changed
             raise ApiError(exc.status, exc.code, str(exc)) from None
-        pending = reception.store.submit(tx)
-    try:
-        await pending
-    except Exception:
-        async with router.lock:
-            await router.restore()
-        raise
-    await reception.emit(tx.events)
     return json_response({"conversation": conversation_view(router.current(conv), now)})
 
 

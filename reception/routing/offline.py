@@ -105,18 +105,8 @@ async def assign_pool(router: Router, tx: Transaction, now: datetime, operator: 
 
 async def run_pool(reception: "Reception", operator: str, trigger: str) -> dict[str, Any]:
     """Run the pool now (the scheduler, or an admin's "assign now") and wait until it is on disk."""
-    router, store = reception.router, reception.store
-    async with router.lock:
-        tx = store.transaction()
-        record = await assign_pool(router, tx, reception.clock.now(), operator, trigger)
-        pending = store.submit(tx)
-    try:
-        await pending
-    except Exception:
-        async with router.lock:
-            await router.restore()
-        raise
-    await reception.emit(tx.events)
+    async with reception.router.change() as tx:
+        record = await assign_pool(reception.router, tx, reception.clock.now(), operator, trigger)
     return record
 
 

@@ -12,10 +12,11 @@ same last free slot. At start the state is rebuilt from the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, AsyncIterator, Iterable
 
 from .. import events as ev
 from .. import texts
@@ -92,6 +93,23 @@ class Router:
             agent = self.book.get(conv.agent_id)
             if agent is not None:
                 agent.conversations.discard(conv.id)
+
+    @contextlib.asynccontextmanager
+    async def change(self) -> AsyncIterator[Transaction]:
+        """Decide under the lock: the transaction is submitted before the lock is released, then awaited,
+        then its events are told to plugins. After a failed write the state is rebuilt from disk."""
+        store = self.reception.store
+        async with self.lock:
+            tx = store.transaction()
+            yield tx
+            pending = store.submit(tx)
+        try:
+            await pending
+        except Exception:
+            async with self.lock:
+                await self.restore()
+            raise
+        await self.reception.emit(tx.events)
 
     def current(self, conv: Conversation) -> Conversation:
         """The live copy of an active conversation (the router's copy is the fresh one)."""

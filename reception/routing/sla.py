@@ -74,18 +74,8 @@ def make_step(reception: "Reception"):
     failed: dict[str, datetime] = {}
 
     async def step() -> datetime | None:
-        router, store = reception.router, reception.store
-        async with router.lock:
-            tx = store.transaction()
-            due = await _check(router, tx, reception.clock.now(), failed)
-            pending = store.submit(tx)
-        try:
-            await pending
-        except Exception:
-            async with router.lock:
-                await router.restore()
-            raise
-        await reception.emit(tx.events)
+        async with reception.router.change() as tx:
+            due = await _check(reception.router, tx, reception.clock.now(), failed)
         return due
 
     return step

@@ -34,19 +34,11 @@ class Reads:
         return list(self.db.query(sql, params))
 
     # -- conversations and messages -----------------------------------------------------------
-    async def open_conversation(self, channel: str, customer_id: str) -> Conversation | None:
-        """The buyer's conversation on `channel` that is not closed, if any."""
+    async def latest_conversation(self, channel: str, customer_id: str) -> Conversation | None:
+        """The buyer's most recent conversation on `channel`: the open one, if any (a buyer has at most one)."""
         rows = self._rows(
-            "SELECT * FROM conversations WHERE channel=? AND customer_id=? AND status!='closed'"
-            " ORDER BY created_at DESC LIMIT 1",
-            (channel, customer_id),
-        )
-        return codec.conversation(rows[0]) if rows else None
-
-    async def last_closed_conversation(self, channel: str, customer_id: str) -> Conversation | None:
-        rows = self._rows(
-            "SELECT * FROM conversations WHERE channel=? AND customer_id=? AND status='closed'"
-            " ORDER BY closed_at DESC LIMIT 1",
+            "SELECT * FROM conversations WHERE channel=? AND customer_id=? ORDER BY created_at DESC, rowid DESC"
+            " LIMIT 1",
             (channel, customer_id),
         )
         return codec.conversation(rows[0]) if rows else None

@@ -53,6 +53,7 @@ def _m002_routing(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE conversations SET priority=0, rating_pending=0, lang='zh'")
     conversations.create_index(["status", "grp"])
     conversations.create_index(["agent_id", "status"])
+    conversations.create_index(["channel", "customer_id", "created_at"])
     db["messages"].add_column("kind", str)
     db["agent_states"].create({"id": str, "status": str, "status_at": str, "last_assigned_at": str}, pk="id")
     db["contacts"].create({"customer_key": str, "agent_id": str, "last_at": str}, pk="customer_key")

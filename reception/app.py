@@ -39,6 +39,7 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     pm.hook.register_channels(register=register)
     pm.hook.register_routes(app=app, reception=reception)
     app.on_startup.append(_start)
+    app.on_shutdown.append(_closing)
     app.on_cleanup.append(_stop)
     return app
 
@@ -50,9 +51,16 @@ async def _start(app: web.Application) -> None:
     reception.spawn(delivery.run(reception), name="reception-delivery")
 
 
+async def _closing(app: web.Application) -> None:
+    # on_shutdown: no new connections; plugins close long-lived ones (WebSockets) so requests can finish
+    reception = app[RECEPTION]
+    await call_all(reception.hook.shutdown, reception=reception)
+
+
 async def _stop(app: web.Application) -> None:
     # on_cleanup runs after every request in flight has finished, so nothing accepted is lost
     reception = app[RECEPTION]
     await reception.stop_tasks()
-    await call_all(reception.hook.shutdown, reception=reception)
+    for channel in reception.channels.values():
+        await channel.close()
     await reception.store.close()

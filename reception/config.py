@@ -44,6 +44,13 @@ class WebhookSettings(Section):
     callback_max_attempts: int = Field(default=8, ge=1, le=50)
 
 
+class WebchatSettings(Section):
+    # signs buyers' widget tokens; absent: a random secret is made at first start and kept in the database
+    secret: str | None = Field(default=None, min_length=16)
+    # pages allowed to embed the widget (WebSocket Origin check); empty: any
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
 class AgentSettings(Section):
     id: Annotated[str, StringConstraints(pattern=r"^[^:\s/]{1,64}:[^:\s/]{1,64}$")]
     name: str | None = None
@@ -156,6 +163,7 @@ class Settings(Section):
 
     admin: AdminSettings = Field(default_factory=AdminSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    webchat: WebchatSettings = Field(default_factory=WebchatSettings)
     agents: list[AgentSettings] = Field(default_factory=list)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)

@@ -52,7 +52,10 @@ def startup(reception: "Reception") -> Any:
 
 @hookspec
 def shutdown(reception: "Reception") -> Any:
-    """Async ok. Called when the server stops, before the store closes: stop background work here."""
+    """Async ok. Called when the server starts stopping, while requests in flight still finish.
+
+    Close long-lived connections (WebSockets) here; the store closes after every request is done.
+    """
 
 
 @hookspec

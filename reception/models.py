@@ -123,7 +123,9 @@ class Message(BaseModel):
     agent_id: str | None = None
     message_id: str | None = None
     lang: str | None = None
-    kind: str | None = None  # "welcome" (does not count as a reply), "notice" (system, for the agent) …
+    kind: str | None = None  # "welcome" (not a reply), "agent_notice" (for the agent only), "queue" …
+    id: int | None = None  # the store's sequence number, once stored
+    warnings: list[dict[str, str]] = Field(default_factory=list)  # from `filter_outbound`; not stored
 
 
 class BotAnswer(BaseModel):

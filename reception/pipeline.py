@@ -68,8 +68,9 @@ async def _bot_turn(
                            data={"intent": answer.intent, "confidence": answer.confidence,
                                  "runner_up": answer.runner_up, "runner_up_confidence": answer.runner_up_confidence}))
     if handover is not None:
-        handover.group = handover.group or (answer.group if answer else None)
-        conv.intent = answer.intent if answer and answer.confidence >= reception.settings.bot.answer_threshold else None
+        sure = answer is not None and answer.confidence >= reception.settings.bot.answer_threshold
+        conv.intent = answer.intent if sure and answer else None
+        handover.group = handover.group or (answer.group if sure and answer else None)
         tx.add_event(Event(
             name=ev.HANDOVER_REQUESTED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
             data={"reason": handover.reason, "votes": [v.reason for v in votes], "intent": conv.intent,

@@ -17,11 +17,17 @@ DEFAULT_PLUGINS = (
     "reception.faq.bot",
     "reception.handover",
     "reception.channels.webhook",
+    "reception.channels.webchat",
     "reception.api",
     "reception.routing.select",
     "reception.routing.service",
     "reception.routing.agent_api",
     "reception.routing.conversation_api",
+    "reception.compliance",
+    "reception.faq.api",
+    "reception.stats",
+    "reception.web",
+    "reception.web.live",
 )
 
 

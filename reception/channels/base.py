@@ -48,3 +48,6 @@ class Channel:
     async def deliver(self, payload: dict[str, Any]) -> None:
         """Push one outbox payload to the buyer; raise `DeliveryFailed` to retry later."""
         raise NotImplementedError(f"channel {self.name} delivers later but has no deliver()")
+
+    async def close(self) -> None:
+        """Release what the channel holds (client sessions); called once the server has stopped."""

@@ -91,10 +91,3 @@ def register_routes(app: web.Application, reception: Reception) -> None:
     route(app, "POST", "/api/v1/webhook/messages", post_message,
           "A buyer's message in; the bot's reply, or where the buyer goes now, out",
           body=BuyerMessage, response=Outcome, auth="signature", errors=(400, 401, 409, 413, 422))
-
-
-@hookimpl(trylast=True)
-async def shutdown(reception: Reception) -> None:
-    channel = reception.channels.get(NAME)
-    if isinstance(channel, WebhookChannel):
-        await channel.close()

@@ -110,7 +110,7 @@ async def post_message(request: web.Request) -> web.Response:
         reception.stage(tx, conv, message)
         if conv.status == "assigned":
             router.agent_replied(tx, conv, message, now)
-    return json_response({"message": message_view(message)})
+    return json_response({"message": message_view(message), "warnings": message.warnings})
 
 
 async def _act(request: web.Request, action: str) -> web.Response:

@@ -67,7 +67,7 @@ def message(row: dict[str, Any]) -> Message:
         conversation_id=row["conversation_id"], sender=row["sender"], text=row["text"],
         created_at=datetime.fromisoformat(row["created_at"]), intent=row["intent"], confidence=row["confidence"],
         card=Card.model_validate(json.loads(row["card"])) if row["card"] else None, agent_id=row["agent_id"],
-        message_id=row["message_id"], lang=row["lang"], kind=row["kind"],
+        message_id=row["message_id"], lang=row["lang"], kind=row["kind"], id=row["id"],
     )
 
 

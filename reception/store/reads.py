@@ -69,6 +69,20 @@ class Reads:
             )[::-1]
         return [codec.message(row) for row in rows]
 
+    async def buyer_messages_after(self, channel: str, customer_id: str, after: int,
+                                   limit: int = 500) -> list[Message]:
+        """The buyer's messages on `channel` with a sequence number above `after`, oldest first.
+
+        Notes meant for agents only (``kind='agent_notice'``) are left out.
+        """
+        rows = self._rows(
+            "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE c.channel=? AND c.customer_id=? AND m.id>? AND (m.kind IS NULL OR m.kind!='agent_notice')"
+            " ORDER BY m.id LIMIT ?",
+            (channel, customer_id, after, limit),
+        )
+        return [codec.message(row) for row in rows]
+
     async def stored_response(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """(customer_id, response body) remembered for an idempotency key."""
         rows = self._rows("SELECT customer_id, response FROM idempotency WHERE key=?", (key,))
@@ -93,6 +107,27 @@ class Reads:
             for table in ("conversations", "messages", "events", "deliveries")
         }
 
+    async def event_times(self, names: tuple[str, ...], start: datetime, end: datetime) -> list[tuple[str, datetime]]:
+        """(name, at) of the events of these names in [start, end)."""
+        marks = ",".join("?" * len(names))
+        rows = self._rows(f"SELECT name, at FROM events WHERE name IN ({marks}) AND at>=? AND at<? ORDER BY at",
+                          (*names, codec.ts(start), codec.ts(end)))
+        return [(r["name"], datetime.fromisoformat(r["at"])) for r in rows]
+
+    async def event_field_counts(self, name: str, field: str, start: datetime, end: datetime) -> dict[str, int]:
+        """How often each value of ``data.<field>`` occurs among the events `name` in [start, end)."""
+        rows = self._rows(
+            "SELECT json_extract(data, ?) AS value, COUNT(*) AS n FROM events WHERE name=? AND at>=? AND at<?"
+            " GROUP BY value", (f"$.{field}", name, codec.ts(start), codec.ts(end)))
+        return {str(r["value"]): r["n"] for r in rows}
+
+    async def first_replies(self, start: datetime, end: datetime) -> list[float]:
+        """Seconds from the request for a human to the first human reply, for replies in [start, end)."""
+        rows = self._rows(
+            "SELECT json_extract(data, '$.since_request_seconds') AS s FROM events WHERE name='agent.replied'"
+            " AND json_extract(data, '$.first') AND at>=? AND at<?", (codec.ts(start), codec.ts(end)))
+        return [float(r["s"]) for r in rows if r["s"] is not None]
+
     # -- deliveries ---------------------------------------------------------------------------
     async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
         """Undelivered callbacks whose time has come, oldest first."""
@@ -109,6 +144,10 @@ class Reads:
     async def next_delivery_due(self) -> datetime | None:
         rows = self._rows("SELECT MIN(due_at) AS due FROM deliveries WHERE delivered_at IS NULL")
         return datetime.fromisoformat(rows[0]["due"]) if rows and rows[0]["due"] else None
+
+    async def value(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM kv WHERE key=?", (key,))
+        return rows[0]["value"] if rows else None
 
     # -- routing state ------------------------------------------------------------------------
     async def agent_states(self) -> dict[str, dict[str, Any]]:

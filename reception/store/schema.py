@@ -65,8 +65,14 @@ def _m002_routing(db: sqlite_utils.Database) -> None:
     db["pool_runs"].create_index(["at"])
 
 
+def _m003_settings(db: sqlite_utils.Database) -> None:
+    db["kv"].create({"key": str, "value": str}, pk="key")
+
+
 # Append-only: a released migration is never edited; a change is a new entry.
-MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [(1, _m001_core), (2, _m002_routing)]
+MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
+    (1, _m001_core), (2, _m002_routing), (3, _m003_settings),
+]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

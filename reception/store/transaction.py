@@ -29,6 +29,7 @@ SQL = {
     " last_assigned_at=excluded.last_assigned_at",
     "contact": "INSERT INTO contacts (customer_key, agent_id, last_at) VALUES (?,?,?) ON CONFLICT(customer_key)"
     " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
+    "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
     "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
     " VALUES (?,?,?,?,?,?,?,?)",
 }
@@ -81,6 +82,10 @@ class Transaction:
 
     def save_contact(self, customer_key: str, agent_id: str, at: datetime) -> None:
         self.ops.append(("contact", (customer_key, agent_id, codec.ts(at))))
+
+    def set_value(self, key: str, value: str) -> None:
+        """A small persistent setting of the running shop (a generated secret …)."""
+        self.ops.append(("kv", (key, value)))
 
     def add_pool_run(self, at: datetime, operator: str, trigger: str, considered: int, assigned: int, cap: int,
                      reason: str | None, failures: list[dict[str, Any]]) -> None:

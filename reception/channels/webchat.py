@@ -1,0 +1,249 @@
+"""The webchat channel, a default plugin: the chat widget's buyers over a WebSocket.
+
+A buyer is identified by a signed token (``POST /api/v1/webchat/session``)
+that the widget keeps in the browser, so a reload keeps the conversation and
+nobody can read another buyer's messages. Messages carry the store's
+sequence number: after a reconnect the widget asks for everything after the
+last one it saw, so nothing is lost and nothing is shown twice; the buyer's
+own messages carry a ``client_id`` that makes a resend idempotent. Later
+messages (agent replies, queue updates) are pushed to every open socket of
+the buyer and are in the history in any case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from typing import Any, Literal
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..config import describe_errors
+from ..core import RECEPTION, Reception
+from ..hookspecs import hookimpl
+from ..http import ApiError, decode_json, json_response
+from ..models import MAX_TEXT, Card, Identifier, Inbound, Message
+from ..openapi import route
+from ..pipeline import MessageConflict
+from .base import Channel
+
+NAME = "webchat"
+SECRET_KEY = "webchat_secret"
+BAD_TOKEN = 4401
+
+
+class SessionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str | None = Field(default=None, max_length=200)
+
+
+class Frame(BaseModel):
+    """A frame from the widget."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["sync", "message"]
+    after: int = Field(default=0, ge=0)
+    client_id: Identifier | None = None
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    card: Card | None = None
+
+
+class Socket:
+    """One open widget connection: what it has been sent so far."""
+
+    def __init__(self, ws: web.WebSocketResponse, customer_id: str) -> None:
+        self.ws, self.customer_id = ws, customer_id
+        self.last_seq = 0
+        self.lock = asyncio.Lock()
+
+
+class WebchatChannel(Channel):
+    """Buyers in the chat widget."""
+
+    name = NAME
+
+    def __init__(self, reception: Reception) -> None:
+        super().__init__(reception)
+        self.sockets: dict[str, set[Socket]] = {}
+        self._secret = b""
+
+    @property
+    def delivers_later(self) -> bool:
+        return True
+
+    async def start(self) -> None:
+        secret = self.reception.settings.webchat.secret or await self.reception.store.value(SECRET_KEY)
+        if secret is None:
+            secret = secrets.token_urlsafe(32)
+            tx = self.reception.store.transaction()
+            tx.set_value(SECRET_KEY, secret)
+            await self.reception.store.commit(tx)
+        self._secret = secret.encode()
+
+    # -- identity ---------------------------------------------------------------------------
+    def _sign(self, customer_id: str) -> str:
+        return hmac.new(self._secret, customer_id.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def token_for(self, customer_id: str) -> str:
+        return f"{customer_id}.{self._sign(customer_id)}"
+
+    def customer_of(self, token: str | None) -> str | None:
+        """The buyer a token was issued to, or None for a forged or malformed token."""
+        if not token or "." not in token:
+            return None
+        customer_id, _, signature = token.rpartition(".")
+        if not customer_id.startswith("wc_") or not hmac.compare_digest(signature, self._sign(customer_id)):
+            return None
+        return customer_id
+
+    # -- outgoing ---------------------------------------------------------------------------
+    def frame(self, message: Message) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": "message", "seq": message.id, "conversation_id": message.conversation_id,
+                                "sender": message.sender, "text": message.text,
+                                "created_at": message.created_at.isoformat()}
+        if message.sender == "buyer" and message.message_id:
+            data["client_id"] = message.message_id
+        if message.kind:
+            data["kind"] = message.kind
+        if message.card:
+            data["card"] = message.card.model_dump()
+        if message.agent_id and (agent := self.reception.router.book.get(message.agent_id)) is not None:
+            data["agent_name"] = agent.name
+        return data
+
+    async def push_new(self, socket: Socket) -> None:
+        """Send the socket every message of its buyer it has not been sent yet."""
+        async with socket.lock:
+            messages = await self.reception.store.buyer_messages_after(NAME, socket.customer_id, socket.last_seq)
+            for message in messages:
+                if socket.ws.closed:
+                    return
+                await socket.ws.send_json(self.frame(message), dumps=_dumps)
+                socket.last_seq = max(socket.last_seq, message.id or 0)
+
+    async def push_all(self, customer_id: str) -> None:
+        for socket in list(self.sockets.get(customer_id, ())):
+            try:
+                await self.push_new(socket)
+            except ConnectionError:
+                pass  # the socket is going away; the buyer syncs on reconnect
+
+    async def deliver(self, payload: dict[str, Any]) -> None:
+        # the message is stored; a buyer who is not connected gets it on the next sync
+        await self.push_all(payload["customer_id"])
+
+    # -- incoming ---------------------------------------------------------------------------
+    async def session(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        body = SessionBody.model_validate(decode_json(raw)) if raw.strip() else SessionBody()
+        customer_id = self.customer_of(body.token) or f"wc_{secrets.token_hex(12)}"
+        return json_response({"customer_id": customer_id, "token": self.token_for(customer_id)})
+
+    def _origin_ok(self, request: web.Request) -> bool:
+        allowed = self.reception.settings.webchat.allowed_origins
+        return not allowed or request.headers.get("Origin") in allowed
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if not self._origin_ok(request):
+            raise ApiError(403, "origin_not_allowed", "this page may not embed the chat widget")
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+        await ws.prepare(request)
+        customer_id = self.customer_of(request.query.get("token"))
+        if customer_id is None:
+            await ws.close(code=BAD_TOKEN, message=b"invalid token")
+            return ws
+        socket = Socket(ws, customer_id)
+        self.sockets.setdefault(customer_id, set()).add(socket)
+        try:
+            await ws.send_json({"type": "ready", "customer_id": customer_id})
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                await self._on_frame(socket, msg.data)
+        finally:
+            self.sockets.get(customer_id, set()).discard(socket)
+            if not self.sockets.get(customer_id):
+                self.sockets.pop(customer_id, None)
+        return ws
+
+    async def _on_frame(self, socket: Socket, raw: str) -> None:
+        try:
+            frame = Frame.model_validate(json.loads(raw))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            reason = describe_errors(exc) if isinstance(exc, ValidationError) else "not valid JSON"
+            await socket.ws.send_json({"type": "error", "code": "invalid_frame", "message": reason})
+            return
+        if frame.type == "sync":
+            socket.last_seq = frame.after
+            await self.push_new(socket)
+            conv = await self.reception.store.latest_conversation(NAME, socket.customer_id)
+            await socket.ws.send_json({"type": "synced", "status": conv.status if conv else "bot"})
+            return
+        try:
+            inbound = Inbound(channel=NAME, customer_id=socket.customer_id, message_id=frame.client_id,
+                              text=frame.text, card=frame.card)
+        except ValidationError as exc:
+            await socket.ws.send_json({"type": "error", "code": "invalid_message", "message": describe_errors(exc),
+                                       "client_id": frame.client_id}, dumps=_dumps)
+            return
+        try:
+            outcome = await self.reception.receive(inbound)
+        except MessageConflict as exc:  # cannot happen with the widget's own ids, but never crash the socket
+            await socket.ws.send_json({"type": "error", "code": "message_id_conflict", "message": str(exc)})
+            return
+        await self.push_all(socket.customer_id)
+        handover = outcome.handover.model_dump(include={"reason"}) if outcome.handover else None
+        await socket.ws.send_json({"type": "status", "status": outcome.status, "handover": handover})
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _channel(request: web.Request) -> WebchatChannel:
+    channel = request.app[RECEPTION].channels[NAME]
+    assert isinstance(channel, WebchatChannel)
+    return channel
+
+
+@hookimpl(trylast=True)
+def register_channels(register: Any) -> None:
+    register(WebchatChannel)
+
+
+@hookimpl(trylast=True)
+async def startup(reception: Reception) -> None:
+    channel = reception.channels[NAME]
+    assert isinstance(channel, WebchatChannel)
+    await channel.start()
+
+
+@hookimpl(trylast=True)
+async def shutdown(reception: Reception) -> None:
+    channel = reception.channels.get(NAME)
+    if isinstance(channel, WebchatChannel):
+        for sockets in list(channel.sockets.values()):
+            for socket in list(sockets):
+                await socket.ws.close()
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    async def session(request: web.Request) -> web.Response:
+        try:
+            return await _channel(request).session(request)
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_field", describe_errors(exc)) from None
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        return await _channel(request).websocket(request)
+
+    route(app, "POST", "/api/v1/webchat/session", session, "A chat-widget buyer's identity: new, or resumed "
+          "from a token", body=SessionBody, errors=(400, 422))
+    route(app, "GET", "/api/v1/webchat/ws", websocket, "The chat widget's WebSocket (see docs/web-api.md)",
+          query=("token",), errors=(403,))

@@ -1,0 +1,71 @@
+"""The FAQ over HTTP, a default plugin: quick replies for agents and the admin's try-out box."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core import RECEPTION, Reception
+from ..hookspecs import hookimpl
+from ..human_request import human_request_kind
+from ..http import caller, json_response, read_body, require_admin
+from ..openapi import route
+from .bot import matcher
+from .loader import FaqEntry
+from .text import language
+
+
+def _entry_view(entry: FaqEntry) -> dict[str, object]:
+    return {"id": entry.id, "question": entry.questions[0],
+            "answer": {"zh": entry.answer_in("zh"), "en": entry.answer_in("en")}}
+
+
+async def entries(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    caller(request, reception.settings.admin.token, reception.router.book.digests())
+    faq = matcher(reception)
+    query = request.query.get("q", "").strip()[:500]
+    found = list(faq.matcher.entries)
+    if query:
+        best = faq.match(query)
+        if best is not None:
+            first = [best.entry] + ([best.runner_up] if best.runner_up else [])
+            found = first + [e for e in found if e not in first]
+    return json_response({"entries": [_entry_view(e) for e in found[:50]]})
+
+
+class TryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+async def try_out(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    body = await read_body(request, TryBody)
+    from ..handover import human_request_kind
+
+    threshold = reception.settings.bot.answer_threshold
+    match = matcher(reception).match(body.text)
+    requested = human_request_kind(body.text)
+    result: dict[str, object] = {"threshold": threshold, "entry_id": None, "question": None, "confidence": 0.0,
+                                 "answer": None, "runner_up": None, "runner_up_confidence": None}
+    if match is not None:
+        result.update(entry_id=match.entry.id, question=match.question, confidence=round(match.confidence, 4),
+                      answer=match.entry.answer_in(language(body.text)),
+                      runner_up=match.runner_up.id if match.runner_up else None,
+                      runner_up_confidence=round(match.runner_up_confidence, 4) if match.runner_up else None)
+    confident = match is not None and match.confidence >= threshold
+    handover = "requested" if requested in ("explicit", "bot") else None if confident else "low_confidence"
+    if handover is None and match is not None and match.entry.handover:
+        handover = "faq_entry"
+    result.update(would_answer=confident and handover in (None, "faq_entry"), handover=handover)
+    return json_response(result)
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    route(app, "GET", "/api/v1/faq/entries", entries, "FAQ entries for quick replies, best matches for q first",
+          auth="agent", query=("q",), errors=(401,))
+    route(app, "POST", "/api/v1/faq/try", try_out, "What the bot would do with a text: entry, confidence, runner-up",
+          body=TryBody, auth="admin", errors=(400, 401, 422))

@@ -1,0 +1,66 @@
+"""Today's figures for the shop dashboard, a default plugin: ``GET /api/v1/stats/today`` and ``/api/v1/modes``.
+
+A quick view of the day as it stands, in the shop's timezone, read from the
+event log; the platform's full assessment metrics have their own module.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from . import events as ev
+from .core import RECEPTION, Reception
+from .hookspecs import hookimpl
+from .http import json_response, require_admin
+from .openapi import route
+
+
+async def today(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    store, tz = reception.store, ZoneInfo(reception.settings.hours.timezone)
+    local = reception.clock.now().astimezone(tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+    end = start + timedelta(days=1)
+    times = await store.event_times((ev.CONVERSATION_STARTED, ev.HANDOVER_REQUESTED), start, end)
+    by_hour = [{"hour": h, "sessions": 0, "handovers": 0} for h in range(24)]
+    for name, at in times:
+        slot = by_hour[at.astimezone(tz).hour]
+        slot["sessions" if name == ev.CONVERSATION_STARTED else "handovers"] += 1
+    sessions = sum(s["sessions"] for s in by_hour)
+    handovers = await store.event_field_counts(ev.HANDOVER_REQUESTED, "reason", start, end)
+    firsts = await store.first_replies(start, end)
+    ratings = await store.event_field_counts(ev.SATISFACTION_RATED, "label", start, end)
+    router = reception.router
+    return json_response({
+        "date": local.date().isoformat(),
+        "sessions": sessions,
+        "bot_only": max(0, sessions - sum(handovers.values())),
+        "handovers": handovers,
+        "assigned": sum(1 for c in router.active.values() if c.status == "assigned"),
+        "queued_now": len(router.queue),
+        "pool_now": sum(1 for c in router.active.values() if c.status == "offline"),
+        "first_reply_2min_rate": round(sum(1 for s in firsts if s <= 120) / len(firsts), 4) if firsts else None,
+        "avg_first_reply_seconds": round(sum(firsts) / len(firsts), 1) if firsts else None,
+        "ratings": {label: ratings.get(label, 0) for label in ("satisfied", "neutral", "dissatisfied")},
+        "by_hour": by_hour,
+    })
+
+
+async def modes(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    return json_response({"big_sale": reception.settings.big_sale.enabled, "penalty": reception.settings.penalty.enabled})
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    route(app, "GET", "/api/v1/stats/today", today, "Today's figures as they stand, for the dashboard",
+          auth="admin", errors=(401,))
+    route(app, "GET", "/api/v1/modes", modes, "Whether big-sale and penalty modes are on", auth="admin",
+          errors=(401,))
+
+

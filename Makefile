@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make run` (the demo shop) and `make test`.
 PYTHON ?= python3
+CHROMIUM ?= /usr/bin/chromium
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -15,8 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/reception serve
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The browser tests drive Debian's Chromium; install it when it is missing (needs root, as in CI).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Chromium is missing at $(CHROMIUM) and apt-get is not available: install Debian's chromium package"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+test: $(STAMP) $(CHROMIUM)
+	RECEPTION_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 faq-eval: $(STAMP)
 	$(BIN)/reception faq eval

@@ -24,8 +24,17 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ["我的快递到哪了", "where is my parcel", "什么时候发货", "how long does a refund take",
-             "可以开发票吗", "do you have this in stock", "怎么用优惠券", "转人工", "asdf qwer", "能改地址吗"]
+sys.path.insert(0, str(ROOT))
+from reception.faq.loader import load_dir  # noqa: E402
+
+PREFIXES = ["", "亲，", "你好，", "hi, ", "请问", "在吗 ", "hello "]
+SUFFIXES = ["", "？", "?", " 谢谢", " thanks", "呢", "啊", "!!"]
+
+
+def _questions(rng: random.Random, n: int) -> list[str]:
+    """Buyer messages made from the bundled FAQ's phrasings, decorated so that few repeat exactly."""
+    phrasings = [q for entry in load_dir(ROOT / "faq") for q in entry.questions] + ["转人工", "asdf qwer"]
+    return [rng.choice(PREFIXES) + rng.choice(phrasings) + rng.choice(SUFFIXES) for _ in range(n)]
 
 
 async def _launch(cmd: list[str], env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
@@ -46,13 +55,14 @@ async def _drive(url: str, requests: int, concurrency: int, buyers: int, tag: st
     errors = 0
     counter = iter(range(requests))
     rng = random.Random(7)
+    texts = _questions(rng, requests)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         async def worker() -> None:
             nonlocal errors
             for i in counter:
                 body = {"message_id": f"{tag}-{i}", "customer_id": f"buyer-{rng.randrange(buyers)}",
-                        "text": rng.choice(QUESTIONS)}
+                        "text": texts[i]}
                 start = time.perf_counter()
                 async with session.post(f"{url}/api/v1/webhook/messages", json=body) as response:
                     await response.read()

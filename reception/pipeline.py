@@ -103,6 +103,11 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
             closed, conv = conv, None
             thanks = satisfaction.capture(tx, closed, text, now, reception.settings.routing.rating_window_minutes)
             if closed is not None and thanks is not None:
+                # the rating and the thanks belong to the conversation that was rated
+                tx.add_message(Message(conversation_id=closed.id, sender="buyer", text=text, created_at=now,
+                                       message_id=inbound.message_id, lang=closed.lang))
+                tx.add_message(Message(conversation_id=closed.id, sender="system", text=thanks[0].text,
+                                       created_at=now, lang=closed.lang, kind="rating_thanks"))
                 outcome = Outcome(conversation_id=closed.id, status="bot", replies=thanks)
                 if key:
                     tx.remember_response(key, inbound.customer_id, outcome.model_dump(mode="json"), now)

@@ -38,7 +38,7 @@ async def today(request: web.Request) -> web.Response:
     return json_response({
         "date": local.date().isoformat(),
         "sessions": sessions,
-        "bot_only": max(0, sessions - sum(handovers.values())),
+        "bot_only": max(0, sessions - await store.distinct_conversations(ev.HANDOVER_REQUESTED, start, end)),
         "handovers": handovers,
         "assigned": sum(1 for c in router.active.values() if c.status == "assigned"),
         "queued_now": len(router.queue),

@@ -134,3 +134,29 @@ async def test_agent_replies_carry_compliance_warnings(start):
     sent = await client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "我们是全网最低价"},
                              headers=bearer("alice-token"))
     assert [w["code"] for w in (await sent.json())["warnings"]] == ["absolute_claim"]
+
+
+async def test_the_session_endpoint_serves_shop_pages_on_other_origins(start):
+    client = await start(webchat={"allowed_origins": ["https://shop.example"]})
+    ok = await client.post("/api/v1/webchat/session", json={}, headers={"Origin": "https://shop.example"})
+    assert ok.status == 200 and ok.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    other = await client.post("/api/v1/webchat/session", json={}, headers={"Origin": "https://evil.example"})
+    assert other.status == 403
+
+
+async def test_a_rating_in_the_widget_is_answered_in_the_widget(start):
+    client = await start(agents=[agent("alice", ["pre_sales"])])
+    await set_status(client, "alice", "online")
+    me = await session(client)
+    ws, _ = await connect(client, me["token"])
+    await ws.send_json({"type": "message", "client_id": "1", "text": "转人工"})
+    frames = await frames_until(ws, "status")
+    conversation_id = frames[0]["conversation_id"]
+    await client.post(f"/api/v1/conversations/{conversation_id}/close", headers=bearer("alice-token"))
+    while (await asyncio.wait_for(ws.receive_json(), 5)).get("kind") != "rating_request":
+        pass
+    await ws.send_json({"type": "message", "client_id": "2", "text": "满意"})
+    frames = await frames_until(ws, "status")
+    assert [(f["sender"], f["text"][:2]) for f in frames if f["type"] == "message"] == [("buyer", "满意"),
+                                                                                          ("system", "感谢")]
+    await ws.close()

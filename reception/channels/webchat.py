@@ -139,14 +139,31 @@ class WebchatChannel(Channel):
 
     # -- incoming ---------------------------------------------------------------------------
     async def session(self, request: web.Request) -> web.Response:
+        if not self._origin_ok(request):
+            raise ApiError(403, "origin_not_allowed", "this page may not embed the chat widget")
         raw = await request.read()
         body = SessionBody.model_validate(decode_json(raw)) if raw.strip() else SessionBody()
         customer_id = self.customer_of(body.token) or f"wc_{secrets.token_hex(12)}"
-        return json_response({"customer_id": customer_id, "token": self.token_for(customer_id)})
+        response = json_response({"customer_id": customer_id, "token": self.token_for(customer_id)})
+        return self._cors(request, response)
 
     def _origin_ok(self, request: web.Request) -> bool:
         allowed = self.reception.settings.webchat.allowed_origins
-        return not allowed or request.headers.get("Origin") in allowed
+        origin = request.headers.get("Origin")
+        return not allowed or origin is None or origin in allowed
+
+    def _cors(self, request: web.Request, response: web.Response) -> web.Response:
+        """Let the shop's own pages (another origin) call the session endpoint; no cookies are involved."""
+        origin = request.headers.get("Origin")
+        if origin and self._origin_ok(request):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        return self._cors(request, web.Response(status=204))
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not self._origin_ok(request):
@@ -173,10 +190,14 @@ class WebchatChannel(Channel):
 
     async def _on_frame(self, socket: Socket, raw: str) -> None:
         try:
-            frame = Frame.model_validate(json.loads(raw))
+            data = json.loads(raw)
+            frame = Frame.model_validate(data)
         except (json.JSONDecodeError, ValidationError) as exc:
             reason = describe_errors(exc) if isinstance(exc, ValidationError) else "not valid JSON"
-            await socket.ws.send_json({"type": "error", "code": "invalid_frame", "message": reason})
+            error = {"type": "error", "code": "invalid_frame", "message": reason}
+            if isinstance(exc, ValidationError) and isinstance(data, dict) and isinstance(data.get("client_id"), str):
+                error["client_id"] = data["client_id"][:128]
+            await socket.ws.send_json(error, dumps=_dumps)
             return
         if frame.type == "sync":
             socket.last_seq = frame.after
@@ -194,7 +215,8 @@ class WebchatChannel(Channel):
         try:
             outcome = await self.reception.receive(inbound)
         except MessageConflict as exc:  # cannot happen with the widget's own ids, but never crash the socket
-            await socket.ws.send_json({"type": "error", "code": "message_id_conflict", "message": str(exc)})
+            await socket.ws.send_json({"type": "error", "code": "message_id_conflict", "message": str(exc),
+                                       "client_id": frame.client_id})
             return
         await self.push_all(socket.customer_id)
         handover = outcome.handover.model_dump(include={"reason"}) if outcome.handover else None
@@ -245,5 +267,9 @@ def register_routes(app: web.Application, reception: Reception) -> None:
 
     route(app, "POST", "/api/v1/webchat/session", session, "A chat-widget buyer's identity: new, or resumed "
           "from a token", body=SessionBody, errors=(400, 422))
+    async def preflight(request: web.Request) -> web.Response:
+        return await _channel(request).preflight(request)
+
+    app.router.add_route("OPTIONS", "/api/v1/webchat/session", preflight)
     route(app, "GET", "/api/v1/webchat/ws", websocket, "The chat widget's WebSocket (see docs/web-api.md)",
           query=("token",), errors=(403,))

@@ -121,6 +121,12 @@ class Reads:
             " GROUP BY value", (f"$.{field}", name, codec.ts(start), codec.ts(end)))
         return {str(r["value"]): r["n"] for r in rows}
 
+    async def distinct_conversations(self, name: str, start: datetime, end: datetime) -> int:
+        """How many conversations had at least one event `name` in [start, end)."""
+        rows = self._rows("SELECT COUNT(DISTINCT conversation_id) AS n FROM events WHERE name=? AND at>=? AND at<?",
+                          (name, codec.ts(start), codec.ts(end)))
+        return rows[0]["n"]
+
     async def first_replies(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from the request for a human to the first human reply, for replies in [start, end)."""
         rows = self._rows(

@@ -1,0 +1,154 @@
+"""End to end in headless Chromium: a buyer in the widget, an agent in the workbench, the shop's dashboard.
+
+The server is the real `reception serve` in its own process; Chromium is
+Debian's (``RECEPTION_CHROMIUM``, installed by ``make test``). A missing
+browser fails the suite: it is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+CHROMIUM = os.environ.get("RECEPTION_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CONFIG = """
+faq = ["{faq}"]
+[admin]
+token = "admin-token-e2e"
+[[agents]]
+id = "shop:alice"
+name = "Alice"
+token = "alice-token-e2e"
+groups = ["pre_sales"]
+[[agents]]
+id = "shop:bob"
+name = "Bob"
+token = "bob-token-e2e"
+groups = ["pre_sales"]
+"""
+
+
+@pytest.fixture
+async def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the tests with `make test`, which installs it")
+    faq = Path(__file__).resolve().parent.parent / "faq"
+    (tmp_path / "reception.toml").write_text(CONFIG.format(faq=faq), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "reception.cli", "serve", "--config", "reception.toml", "--port", "0",
+        "--db", str(tmp_path / "e2e.db"), cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL)
+    assert proc.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line, "the server did not start"
+        if "http://" in line:
+            url = line[line.index("http://"):].split()[0]
+            break
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(proc.wait(), 30)
+
+
+@pytest.fixture
+async def browser():
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        await browser.close()
+
+
+async def buyer_page(browser, url: str) -> Page:
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await page.goto(url + "/")
+    await page.get_by_test_id("rw-button").click()
+    await expect(page.get_by_test_id("rw-panel")).to_be_visible()
+    return page
+
+
+async def ask(page: Page, text: str) -> None:
+    await page.get_by_test_id("rw-input").fill(text)
+    await page.get_by_test_id("rw-send").click()
+
+
+def said(page: Page, sender: str):
+    return page.locator(f'[data-testid="rw-message"][data-sender="{sender}"]')
+
+
+async def agent_page(browser, url: str, name: str) -> Page:
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await page.goto(url + "/agent")
+    await page.get_by_test_id("ag-login-id").fill(f"shop:{name}")
+    await page.get_by_test_id("ag-login-token").fill(f"{name}-token-e2e")
+    await page.get_by_test_id("ag-login-submit").click()
+    await page.get_by_test_id("ag-status-online").click()
+    return page
+
+
+async def test_buyer_bot_agent_reply_close_and_rating(server, browser):
+    buyer = await buyer_page(browser, server)
+    await ask(buyer, "我的快递到哪了")
+    await expect(said(buyer, "bot").last).to_contain_text("物流")
+    alice = await agent_page(browser, server, "alice")
+    await ask(buyer, "转人工")
+    item = alice.get_by_test_id("ag-conv-item").first
+    await expect(item).to_be_visible(timeout=10_000)
+    await item.click()
+    await expect(alice.get_by_test_id("ag-messages")).to_contain_text("转人工")
+    await alice.get_by_test_id("ag-reply-input").fill("亲，您好，我是Alice，马上帮您查")
+    await alice.get_by_test_id("ag-reply-send").click()
+    await expect(said(buyer, "agent").last).to_contain_text("马上帮您查", timeout=10_000)
+    await alice.get_by_test_id("ag-close").click()
+    rating = buyer.get_by_test_id("rw-rating-满意")
+    await expect(rating).to_be_visible(timeout=10_000)
+    await rating.click()
+    await expect(said(buyer, "system").last).to_contain_text("感谢", timeout=10_000)
+
+
+async def test_two_buyers_never_see_each_other_and_a_reload_keeps_the_conversation(server, browser):
+    first = await buyer_page(browser, server)
+    second = await buyer_page(browser, server)
+    await ask(first, "我的订单号是 FIRST-SECRET，怎么退货")
+    await expect(said(first, "bot").last).to_be_visible()
+    await ask(second, "什么时候发货")
+    await expect(said(second, "bot").last).to_be_visible()
+    await expect(second.get_by_test_id("rw-messages")).not_to_contain_text("FIRST-SECRET")
+    await first.reload()
+    await first.get_by_test_id("rw-button").click()
+    await expect(first.get_by_test_id("rw-messages")).to_contain_text("FIRST-SECRET")
+    await expect(said(first, "buyer")).to_have_count(1)
+
+
+async def test_an_agent_sees_only_their_own_buyers(server, browser):
+    alice = await agent_page(browser, server, "alice")
+    buyer = await buyer_page(browser, server)
+    await ask(buyer, "转人工")
+    await expect(alice.get_by_test_id("ag-conv-item")).to_have_count(1, timeout=10_000)
+    bob = await agent_page(browser, server, "bob")
+    await expect(bob.get_by_test_id("ag-conv-list")).to_be_visible()
+    await asyncio.sleep(1)
+    await expect(bob.get_by_test_id("ag-conv-item")).to_have_count(0)
+
+
+async def test_the_dashboard_shows_the_day_and_tries_the_faq(server, browser):
+    buyer = await buyer_page(browser, server)
+    await ask(buyer, "什么时候发货")
+    await expect(said(buyer, "bot").last).to_be_visible()
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await page.goto(server + "/admin")
+    await page.get_by_test_id("ad-login-token").fill("admin-token-e2e")
+    await page.get_by_test_id("ad-login-submit").click()
+    await expect(page.get_by_test_id("ad-cards")).to_be_visible()
+    await expect(page.get_by_test_id("ad-agents")).to_contain_text("alice")
+    await page.get_by_test_id("ad-try-input").fill("可以开发票吗")
+    await page.get_by_test_id("ad-try-submit").click()
+    await expect(page.get_by_test_id("ad-try-result")).to_contain_text("invoice")

@@ -23,7 +23,7 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 
 test: $(STAMP) $(CHROMIUM)
-	RECEPTION_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
+	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 faq-eval: $(STAMP)
 	$(BIN)/reception faq eval

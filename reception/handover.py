@@ -2,8 +2,8 @@
 
 Reasons, first match wins:
 ``requested`` (the buyer asks for a human, in Chinese or English),
-``angry`` (the buyer is upset or escalates: complaints, bad-review threats, insults, support unreachable;
-they get a human first in the queue),
+``angry`` (the buyer is upset: complaints, bad-review threats, insults; they get a human first in the
+queue, as does an upset buyer who asks for one),
 ``card`` (a product or order card with no question the bot can read),
 ``repeated`` (the buyer asks the same thing again after the bot answered),
 ``faq_entry`` (the matched FAQ entry is marked ``handover: true``; its answer is sent too),
@@ -49,7 +49,7 @@ async def handover_vote(
 ) -> Handover | None:
     kind = human_request_kind(message.text) if message.text else None
     upset = kind == "escalation" or (bool(message.text) and is_angry(message.text))
-    if kind in ("explicit", "bot"):
+    if kind is not None:  # asks for a person, challenges the bot, or escalates
         return Handover(reason="requested", detail={"priority": upset})
     if upset:
         return Handover(reason="angry", detail={"priority": True})

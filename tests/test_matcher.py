@@ -5,7 +5,8 @@ import time
 import pytest
 
 from reception.faq.loader import FaqEntry
-from reception.faq.matcher import DEFAULT_THRESHOLD, FaqMatcher
+from reception.faq.matcher import _COEF, DEFAULT_THRESHOLD, FaqMatcher, confidence
+from reception.faq.text import has_cjk
 
 FAQ = [
     FaqEntry(id="shipping_time", answer="48h", questions=[
@@ -143,3 +144,21 @@ def test_ten_thousand_questions_match_quickly():
         matcher.match(text)
     per_match = (time.perf_counter() - start) / len(texts)
     assert per_match < 0.005  # generous for CI; the benchmark reports ~0.3 ms on real text
+
+
+@pytest.mark.parametrize("text", ["请问几天能发货呀", "收货地址写错了，能改吗", "when do you ship my order", "where is my parcel"])
+def test_a_bilingual_entry_is_not_diluted_by_its_other_language(matcher, text):
+    """Each language's phrasings form their own part of the entry centroid: a Chinese message scores
+    against a bilingual FAQ as against the same FAQ with only its Chinese phrasings (and vice versa)."""
+    chinese = has_cjk(text)
+    one_language = FaqMatcher([FaqEntry(id=e.id, answer="-", questions=[q for q in e.questions if has_cjk(q) == chinese])
+                               for e in FAQ])
+    both, alone = matcher.match(text), one_language.match(text)
+    assert both.entry.id == alone.entry.id
+    assert both.confidence == pytest.approx(alone.confidence, abs=0.03)
+
+
+def test_confidence_inputs_match_the_coefficients(matcher):
+    _, best, runner = matcher._inputs("怎么退货")
+    assert len(best) == len(runner) == len(_COEF)
+    assert confidence(best) == pytest.approx(matcher.match("怎么退货").confidence)

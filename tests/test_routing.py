@@ -71,10 +71,13 @@ async def test_an_angry_buyer_jumps_the_queue(start):
     await set_status(client, "alice", "online")
     await send(client, "b1", "转人工")
     calm = await send(client, "b2", "转人工")
-    angry = await send(client, "b3", "你们就是骗子，我要投诉！")
+    angry = await send(client, "b3", "太差了，什么破东西，气死我了")
     assert angry["handover"]["reason"] == "angry"
+    complaint = await send(client, "b4", "你们就是骗子，我要投诉！")  # asks for a person, upset: first too
+    assert complaint["handover"]["reason"] == "requested"
     queue = await (await client.get("/api/v1/queue", headers=ADMIN)).json()
-    assert [e["conversation_id"] for e in queue["queue"]] == [angry["conversation_id"], calm["conversation_id"]]
+    assert [e["conversation_id"] for e in queue["queue"]] == [angry["conversation_id"], complaint["conversation_id"],
+                                                              calm["conversation_id"]]
 
 
 async def test_nobody_online_goes_to_the_offline_pool(start):

@@ -71,7 +71,7 @@ async def test_manual_assignment_from_the_pool_reports_each_buyer(start):
 
 async def test_an_agent_accepts_only_buyers_of_their_groups(start):
     client = await start(agents=TEAM, routing={"rules": [{"group": "after_sales", "reasons": ["angry"]}]})
-    body = await send(client, "b1", "垃圾客服，我要投诉")
+    body = await send(client, "b1", "太差了，什么破东西，气死我了")
     assert body["status"] == "offline"
     await set_status(client, "alice", "online")
     path = f"/api/v1/conversations/{body['conversation_id']}/accept"

@@ -1,0 +1,52 @@
+"""``python -m reception.faq.evaluate`` (``reception faq eval``): the benchmark, or ``--fit``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..matcher import DEFAULT_THRESHOLD
+from ..pipeline_bot import PipelineResponder
+from .datasets import DEFAULT_DATASETS, LOADERS
+from .fit import fit_confidence
+from .protocol import DirectResponder
+from .runner import run
+
+DESCRIPTION = "The FAQ quality benchmark: how often the bot answers right, answers wrong, or hands over."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reception faq eval", description=DESCRIPTION)
+    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="the shared datasets directory")
+    parser.add_argument("--only", nargs="*", choices=sorted(LOADERS), help="run only these datasets")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-messages", type=int, default=1500)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="the bot's answer threshold")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--no-human-report", action="store_true")
+    parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--fit", action="store_true", help="refit the confidence coefficients on development seeds")
+    parser.add_argument("--strict", action="store_true", help="exit with 1 when a target is not met")
+    parser.add_argument("--direct", action="store_true",
+                        help="ask the matcher and the human-request rule directly instead of the whole pipeline")
+    args = parser.parse_args(argv)
+    if not (args.datasets / "clinc150").is_dir():
+        print(f"datasets not found in {args.datasets} (use --datasets)", file=sys.stderr)
+        return 2
+    if args.fit:
+        fit_confidence(args.datasets, names=args.only)
+        return 0
+    results = run(
+        args.datasets,
+        responder_factory=(lambda faq: DirectResponder(faq, args.threshold)) if args.direct else (
+            lambda faq: PipelineResponder.start(faq, args.threshold)),
+        seed=args.seed,
+        max_messages=args.max_messages,
+        names=args.only,
+        baselines=not args.no_baselines,
+        human_report=not args.no_human_report,
+        timing=not args.no_timing,
+    )
+    return 1 if args.strict and results.failures else 0

@@ -1,0 +1,68 @@
+"""`run`: the whole benchmark, printed as tables."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .baselines import RapidfuzzNearest, TfidfNearest, run_baseline
+from .datasets import DEFAULT_DATASETS, load_corpora
+from .protocol import MAX_WRONG_SHARE, TARGET_REQUESTED, DirectResponder, ResponderFactory, Tally, make_splits, run_responder
+from .report import HEADER, format_row, human_request_report, timing_report
+
+
+@dataclass
+class Results:
+    """What `run` measured: tallies per (dataset, k) and system ("bot", "rapidfuzz", "tfidf")."""
+
+    tallies: dict[tuple[str, int], dict[str, Tally]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # targets not met, one line per dataset and k
+
+
+def run(
+    datasets: Path = DEFAULT_DATASETS,
+    *,
+    responder_factory: ResponderFactory = DirectResponder,
+    seed: int = 0,
+    max_messages: int = 1500,
+    names: Sequence[str] | None = None,
+    baselines: bool = True,
+    human_report: bool = True,
+    timing: bool = True,
+    out=sys.stdout,
+) -> Results:
+    """Run the benchmark and print its tables; returns the tallies and the targets not met."""
+    root = Path(datasets).resolve()
+    results = Results()
+    print(HEADER, file=out)
+    for corpus in load_corpora(root, seed, names):
+        for split in make_splits(corpus, seed, max_messages):
+            tallies = {"bot": asyncio.run(run_responder(responder_factory, split))}
+            if baselines:
+                tallies["rapidfuzz"] = run_baseline(RapidfuzzNearest, split)
+                tallies["tfidf"] = run_baseline(TfidfNearest, split)
+            results.tallies[(corpus.name, split.k)] = tallies
+            for i, (system, tally) in enumerate(tallies.items()):
+                print(format_row(split if i == 0 else None, system, tally), file=out)
+            bot = tallies["bot"]
+            problems = []
+            if bot.wrong_share > MAX_WRONG_SHARE:
+                problems.append("wrong share > 10%")
+            if bot.requested_recall is not None and bot.requested_recall < TARGET_REQUESTED:
+                problems.append("requested < 95%")
+            for name in ("rapidfuzz", "tfidf"):
+                if name in tallies and bot.right <= tallies[name].right:
+                    problems.append(f"not above {name}")
+            if problems and not corpus.diagnostic:
+                results.failures.append(f"{corpus.name} k={split.k}: " + ", ".join(problems))
+            out.flush()
+    print("\nTargets (bot above both baselines, wrong share <= 10%, requested >= 95%): "
+          + ("all met" if not results.failures else "; ".join(results.failures)), file=out)
+    if human_report:
+        human_request_report(root, out=out)
+    if timing:
+        timing_report(root, out=out)
+    return results

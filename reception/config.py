@@ -142,7 +142,7 @@ class SwitchSettings(Section):
 
 
 class BotSettings(Section):
-    answer_threshold: float = Field(default=0.88, ge=0.0, le=1.0)
+    answer_threshold: float = Field(default=0.92, ge=0.0, le=1.0)
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
 
 

@@ -114,8 +114,10 @@ EN = [
 ]
 
 QUESTIONS = ZH + EN
-MIN_RIGHT = 0.85  # share answered with the right entry at the default threshold
-MIN_RIGHT_PER_LANGUAGE = 0.80
+# Share answered with the right entry at the default threshold (0.92, chosen so wrong answers stay
+# under 10% on every development set: a shop would rather hand a buyer over than answer wrongly).
+MIN_RIGHT = 0.80
+MIN_RIGHT_PER_LANGUAGE = 0.75
 
 
 def _key(text: str) -> str:

@@ -70,7 +70,7 @@ from rapidfuzz.distance import OSA
 from .loader import FaqEntry
 from .text import normalize
 
-DEFAULT_THRESHOLD = 0.88
+DEFAULT_THRESHOLD = 0.92
 
 # --- tokenisation ------------------------------------------------------------------------
 

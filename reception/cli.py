@@ -1,4 +1,4 @@
-"""The `reception` command: serve · init · faq check/eval · plugins."""
+"""The `reception` command: serve · init · faq check/eval · plugins · orders import."""
 
 from __future__ import annotations
 
@@ -103,10 +103,10 @@ def cmd_faq_check(args: argparse.Namespace) -> None:
     print(f"ok: {len(entries)} entries, {phrasings} phrasings in {', '.join(map(str, dirs))}")
 
 
-def cmd_faq_eval(args: argparse.Namespace) -> None:
+def cmd_faq_eval(args: argparse.Namespace) -> int:
     from .faq.evaluate import main as evaluate
 
-    evaluate(args.rest)
+    return evaluate(args.rest)
 
 
 def cmd_plugins(args: argparse.Namespace) -> None:
@@ -114,6 +114,12 @@ def cmd_plugins(args: argparse.Namespace) -> None:
     pm = make_plugin_manager(plugins_dir=settings.plugins_dir)
     for name, hooks in describe(pm):
         print(f"{name}: {', '.join(hooks) or '(no hooks)'}")
+
+
+def cmd_orders_import(args: argparse.Namespace) -> int:
+    from .orders.importer import run
+
+    return run(Path(args.file), _settings(args, demo_ok=True), args.partial, sys.stdout, sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,19 +153,27 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--config")
     plugins.add_argument("--plugins-dir")
     plugins.set_defaults(func=cmd_plugins)
+
+    orders = sub.add_parser("orders", help="order data").add_subparsers(dest="orders_command", required=True)
+    load = orders.add_parser("import", help="load orders from a CSV or JSON file (all rows valid, or nothing)")
+    load.add_argument("file", help="CSV with a header row, or a JSON list of orders")
+    load.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
+    load.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    load.add_argument("--partial", action="store_true", help="import the valid rows even when some are bad")
+    load.set_defaults(func=cmd_orders_import)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except (CliError, ConfigError, FaqError, PluginError) as exc:
         print(f"reception: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .core import Reception
     from .events import Event
     from .models import BotAnswer, Conversation, Handover, Message
+    from .orders.models import Order
     from .routing.select import Candidate
 
 hookspec = pluggy.HookspecMarker("reception")
@@ -124,5 +125,36 @@ def buyer_order_state(customer_id: str, channel: str, reception: "Reception") ->
 
     One of ``none`` (no order), ``unpaid``, ``unshipped``, ``shipped``,
     ``after_sale``; None when unknown. Rules with ``order_states`` only match
-    when an implementation answers.
+    when an implementation answers. The default (``reception.orders.plugin``,
+    ``trylast``) answers from the buyer's most recent stored order: ``paid`` is
+    ``unshipped``, ``shipped`` and ``delivered`` are ``shipped``, no order is ``none``.
+    """
+
+
+@hookspec
+def order_lookup(customer_id: str, order_id: str | None, reception: "Reception") -> "Order | None":
+    """Async ok, first answer wins. The buyer's order `order_id`, or None.
+
+    With ``order_id`` None: the buyer's most recent open order (any status but
+    ``delivered``), or None when they have none. An implementation MUST never
+    return another buyer's order: when the order exists but its
+    ``customer_id`` is not `customer_id`, answer None, exactly as for an
+    unknown order, so a buyer cannot probe for other buyers' order numbers.
+    The default (``reception.orders.plugin``, ``trylast``) reads the store;
+    a plugin that knows the shop platform's API goes first. Callers should use
+    ``reception.orders.find_order``, which enforces the rule once more.
+    """
+
+
+@hookspec
+def order_update(order: "Order", reception: "Reception") -> "Order | None":
+    """Async ok, first answer wins. Store a change to an order (its address, status, tracking …).
+
+    Return the order as stored, or None to let the next implementation do it.
+    The default (``reception.orders.plugin``, ``trylast``) writes it to the
+    store, stamping ``updated_at`` with the current time when it is None. A
+    plugin that syncs the shop platform answers first and may return None to
+    have the store keep a copy too. Bulk loads (``reception orders import``,
+    ``POST /api/v1/orders``) write to the store directly, in one transaction,
+    and do not call this hook.
     """

@@ -26,6 +26,8 @@ DEFAULT_PLUGINS = (
     "reception.compliance",
     "reception.faq.api",
     "reception.stats",
+    "reception.orders.plugin",
+    "reception.orders.api",
     "reception.web",
     "reception.web.live",
 )

@@ -1,13 +1,14 @@
-"""How values are written to SQLite columns and read back: timestamps, JSON, conversations, messages."""
+"""How values are written to SQLite columns and read back: timestamps, JSON, conversations, messages, orders."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ..events import Event
 from ..models import Card, Conversation, Message
+from ..orders.models import Order
 
 # Conversation fields that are stored as columns of the same name (except group → grp).
 CONVERSATION_FIELDS = tuple(Conversation.model_fields)
@@ -74,3 +75,22 @@ def message(row: dict[str, Any]) -> Message:
 def event(row: dict[str, Any]) -> Event:
     return Event(name=row["name"], at=datetime.fromisoformat(row["at"]), conversation_id=row["conversation_id"],
                  customer_id=row["customer_id"], data=json.loads(row["data"] or "{}"))
+
+
+ORDER_COLUMNS = ("order_id", "customer_id", "status", "items", "address", "carrier", "tracking_no",
+                 "tracking_events", "updated_at")
+
+
+def order_row(order: Order) -> tuple[Any, ...]:
+    if order.updated_at is None:
+        raise ValueError("an order is stored with its updated_at")
+    data = order.model_dump(mode="json", include={"items", "tracking_events"})
+    return (order.order_id, order.customer_id, order.status, dumps(data["items"]), order.address, order.carrier,
+            order.tracking_no, dumps(data["tracking_events"]), ts(order.updated_at.astimezone(timezone.utc)))
+
+
+def order(row: dict[str, Any]) -> Order:
+    data = {name: row[name] for name in ORDER_COLUMNS}
+    data["items"] = json.loads(data["items"])
+    data["tracking_events"] = json.loads(data["tracking_events"] or "[]")
+    return Order.model_validate(data)

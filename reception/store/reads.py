@@ -1,4 +1,4 @@
-"""Everything the store reads: conversations, messages, events, deliveries and routing state."""
+"""Everything the store reads: conversations, messages, events, deliveries, routing state and orders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlite_utils
 
 from ..events import Event
 from ..models import Conversation, Message
+from ..orders.models import Order
 from . import codec
 
 
@@ -193,3 +194,15 @@ class Reads:
         for row in rows:
             row["failures"] = json.loads(row["failures"] or "[]")
         return rows
+
+    # -- orders -------------------------------------------------------------------------------
+    async def order(self, order_id: str) -> Order | None:
+        """The order with this id, whoever's it is (check `customer_id` before showing it to a buyer)."""
+        rows = self._rows("SELECT * FROM orders WHERE order_id=?", (order_id,))
+        return codec.order(rows[0]) if rows else None
+
+    async def orders_of(self, customer_id: str, limit: int = 100) -> list[Order]:
+        """The buyer's orders, newest first (by `updated_at`; on a tie, the one stored last first)."""
+        rows = self._rows("SELECT * FROM orders WHERE customer_id=? ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+                          (customer_id, limit))
+        return [codec.order(r) for r in rows]

@@ -69,9 +69,18 @@ def _m003_settings(db: sqlite_utils.Database) -> None:
     db["kv"].create({"key": str, "value": str}, pk="key")
 
 
+def _m004_orders(db: sqlite_utils.Database) -> None:
+    db["orders"].create(
+        {"order_id": str, "customer_id": str, "status": str, "items": str, "address": str, "carrier": str,
+         "tracking_no": str, "tracking_events": str, "updated_at": str},
+        pk="order_id",
+    )
+    db["orders"].create_index(["customer_id", "updated_at"])
+
+
 # Append-only: a released migration is never edited; a change is a new entry.
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
-    (1, _m001_core), (2, _m002_routing), (3, _m003_settings),
+    (1, _m001_core), (2, _m002_routing), (3, _m003_settings), (4, _m004_orders),
 ]
 
 

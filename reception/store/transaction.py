@@ -8,9 +8,11 @@ from typing import Any
 
 from ..events import Event
 from ..models import Conversation, Message
+from ..orders.models import Order
 from . import codec
 
 _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
+_ORDER = codec.ORDER_COLUMNS
 
 SQL = {
     "conversation": f"INSERT INTO conversations ({', '.join(_CONV_COLUMNS)}) VALUES "
@@ -30,6 +32,8 @@ SQL = {
     "contact": "INSERT INTO contacts (customer_key, agent_id, last_at) VALUES (?,?,?) ON CONFLICT(customer_key)"
     " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
     "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+    "order": f"INSERT INTO orders ({', '.join(_ORDER)}) VALUES ({', '.join('?' * len(_ORDER))}) ON CONFLICT(order_id)"
+    " DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _ORDER[1:]),
     "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
     " VALUES (?,?,?,?,?,?,?,?)",
 }
@@ -91,3 +95,7 @@ class Transaction:
                      reason: str | None, failures: list[dict[str, Any]]) -> None:
         self.ops.append(("pool_run", (codec.ts(at), operator, trigger, considered, assigned, cap, reason,
                                       codec.dumps(failures))))
+
+    def save_order(self, order: Order) -> None:
+        """Insert or replace the order with this `order_id`; `updated_at` must be set."""
+        self.ops.append(("order", codec.order_row(order)))

@@ -1,7 +1,7 @@
 // The shop dashboard (/admin): today's figures, agents, queue, offline pool, modes, FAQ try-out.
 import {
   $, ApiError, LANG, api, el, every, fill, formatDuration, formatPercent, formatTime, makeT, reasonLabel, session,
-  setText, show, statusLabel, svg, translatePage,
+  setText, show, statusLabel, svg, translatePage, toast, errText,
 } from "./common.js";
 
 const STRINGS = {
@@ -203,17 +203,6 @@ function call(path, options = {}) {
   });
 }
 
-let toastTimer = null;
-function toast(text, kind = "") {
-  const node = $("#toast");
-  setText(node, text);
-  node.className = `toast ${kind}`;
-  show(node);
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => show(node, false), 3500);
-}
-
-const errText = (err) => (err && err.message) || String(err);
 const sectionError = (err) => el("div", { class: "section-error", text: t("unavailable", { e: errText(err) }) });
 const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 

@@ -1,7 +1,7 @@
 // The agent workbench (/agent): own buyers with the 3-minute countdown, the conversation, replies.
 import {
   $, ApiError, LANG, api, bilingual, el, fill, formatClock, formatDuration, formatTime, makeT, reasonLabel, session,
-  setText, show, statusLabel, translatePage,
+  setText, show, statusLabel, translatePage, toast, errText,
 } from "./common.js";
 
 const STRINGS = {
@@ -212,17 +212,6 @@ function call(path, options = {}) {
   });
 }
 
-let toastTimer = null;
-function toast(text, kind = "") {
-  const node = $("#toast");
-  setText(node, text);
-  node.className = `toast ${kind}`;
-  show(node);
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => show(node, false), 3500);
-}
-
-const errText = (err) => (err && err.message) || String(err);
 
 function selectedConv() {
   return state.convs.find((c) => c.conversation_id === state.selected) || null;

@@ -311,3 +311,17 @@ export function every(ms, fn) {
     document.removeEventListener("visibilitychange", onVisible);
   };
 }
+
+let toastTimer = null;
+/** A short notice in the page's #toast element; `kind` is "" or "error". */
+export function toast(text, kind = "") {
+  const node = $("#toast");
+  setText(node, text);
+  node.className = `toast ${kind}`;
+  show(node);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => show(node, false), 3500);
+}
+
+/** The text to show for an error of any kind. */
+export const errText = (err) => (err && err.message) || String(err);

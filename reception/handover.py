@@ -55,11 +55,12 @@ async def handover_vote(
         return Handover(reason="angry", detail={"priority": True})
     if not message.text:
         return Handover(reason="card") if message.card else None
-    if _repeats_last_question(message, conversation, reception):
+    in_flow = answer is not None and answer.skill is not None  # a skill's dialogue repeats "yes" legitimately
+    if not in_flow and _repeats_last_question(message, conversation, reception):
         return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
     threshold = reception.settings.bot.answer_threshold
     if answer is None or answer.confidence < threshold:
         return Handover(reason="low_confidence")
     if answer.handover:
-        return Handover(reason="faq_entry", group=answer.group, keep_answer=True)
+        return Handover(reason=answer.handover_reason or "faq_entry", group=answer.group, keep_answer=True)
     return None

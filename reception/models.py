@@ -135,9 +135,14 @@ class BotAnswer(BaseModel):
     intent: str
     confidence: float = Field(ge=0.0, le=1.0)
     handover: bool = False  # answer, then pass the buyer to a human
+    handover_reason: str | None = None  # with `handover`: the reason to record (default "faq_entry")
     group: str | None = None
     runner_up: str | None = None
     runner_up_confidence: float | None = None
+    # a skill in a multi-turn flow: its name and the state for the next turn (None ends the flow);
+    # the pipeline stores it in the same transaction as the reply
+    skill: str | None = None
+    skill_state: dict[str, Any] | None = None
 
 
 class Handover(BaseModel):

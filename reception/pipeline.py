@@ -60,6 +60,8 @@ async def _bot_turn(
     handover = votes[0] if votes else None
     replies: list[Reply] = []
     now = message.created_at
+    if answer is not None and answer.skill:
+        tx.save_skill_state(conv.id, answer.skill, answer.skill_state, now)
     if answer is not None and (handover is None or handover.keep_answer):
         replies.append(Reply(sender="bot", text=answer.text, intent=answer.intent, confidence=answer.confidence))
         tx.add_message(Message(conversation_id=conv.id, sender="bot", text=answer.text, created_at=now,

@@ -152,6 +152,11 @@ class Reads:
         rows = self._rows("SELECT MIN(due_at) AS due FROM deliveries WHERE delivered_at IS NULL")
         return datetime.fromisoformat(rows[0]["due"]) if rows and rows[0]["due"] else None
 
+    async def skill_state(self, conversation_id: str) -> tuple[str, dict[str, Any]] | None:
+        """(skill, state) of the multi-turn flow the conversation is in, if any."""
+        rows = self._rows("SELECT skill, state FROM skill_states WHERE conversation_id=?", (conversation_id,))
+        return (rows[0]["skill"], json.loads(rows[0]["state"])) if rows else None
+
     async def value(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM kv WHERE key=?", (key,))
         return rows[0]["value"] if rows else None

@@ -79,8 +79,13 @@ def _m004_orders(db: sqlite_utils.Database) -> None:
 
 
 # Append-only: a released migration is never edited; a change is a new entry.
+def _m005_skill_states(db: sqlite_utils.Database) -> None:
+    db["skill_states"].create({"conversation_id": str, "skill": str, "state": str, "updated_at": str},
+                              pk="conversation_id")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
-    (1, _m001_core), (2, _m002_routing), (3, _m003_settings), (4, _m004_orders),
+    (1, _m001_core), (2, _m002_routing), (3, _m003_settings), (4, _m004_orders), (5, _m005_skill_states),
 ]
 
 

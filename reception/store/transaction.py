@@ -34,6 +34,10 @@ SQL = {
     "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
     "order": f"INSERT INTO orders ({', '.join(_ORDER)}) VALUES ({', '.join('?' * len(_ORDER))}) ON CONFLICT(order_id)"
     " DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _ORDER[1:]),
+    "skill_state": "INSERT INTO skill_states (conversation_id, skill, state, updated_at) VALUES (?,?,?,?)"
+    " ON CONFLICT(conversation_id) DO UPDATE SET skill=excluded.skill, state=excluded.state,"
+    " updated_at=excluded.updated_at",
+    "skill_state_end": "DELETE FROM skill_states WHERE conversation_id=?",
     "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
     " VALUES (?,?,?,?,?,?,?,?)",
 }
@@ -86,6 +90,13 @@ class Transaction:
 
     def save_contact(self, customer_key: str, agent_id: str, at: datetime) -> None:
         self.ops.append(("contact", (customer_key, agent_id, codec.ts(at))))
+
+    def save_skill_state(self, conversation_id: str, skill: str, state: dict[str, Any] | None, at: datetime) -> None:
+        """Keep a skill's multi-turn state for the conversation's next message; None ends the flow."""
+        if state is None:
+            self.ops.append(("skill_state_end", (conversation_id,)))
+        else:
+            self.ops.append(("skill_state", (conversation_id, skill, codec.dumps(state), codec.ts(at))))
 
     def set_value(self, key: str, value: str) -> None:
         """A small persistent setting of the running shop (a generated secret …)."""

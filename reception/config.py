@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tomllib
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,6 +90,8 @@ class RoutingSettings(Section):
     inactivity_close_minutes: float = Field(default=30.0, ge=0, le=1440)
     # used for queue wait estimates until there are closed conversations to learn from
     default_service_seconds: float = Field(default=300.0, gt=0, le=7200)
+    # with this many buyers waiting in a group's queue, the bot takes further ones (0: no limit)
+    queue_limit: int = Field(default=0, ge=0, le=100_000)
     # queued buyers up to this position are told when their position changes
     queue_updates_max_position: int = Field(default=10, ge=0, le=1000)
     # how long a closed conversation waits for the buyer's rating
@@ -119,9 +122,30 @@ class OfflinePoolSettings(Section):
     max_age_hours: float = Field(default=24.0, gt=0, le=168)
 
 
-class HoursSettings(Section):
-    timezone: str = "Asia/Shanghai"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class WeekPlan(Section):
+    """When humans serve: every day's windows, optionally different on some weekdays."""
+
     open: list[TimeWindow] = Field(default_factory=lambda: ["08:00-23:00"])
+    weekly: dict[Weekday, list[TimeWindow]] = Field(default_factory=dict)  # e.g. sun = [] (closed)
+
+
+class Exception_(Section):
+    """A one-off day: these windows instead of the usual ones (empty: closed)."""
+
+    date: date
+    open: list[TimeWindow] = Field(default_factory=list)
+
+
+class HoursSettings(WeekPlan):
+    """The service calendar, in the shop's timezone. Windows may run past midnight ("22:00-02:00")."""
+
+    timezone: str = "Asia/Shanghai"
+    holidays: list[date] = Field(default_factory=list)  # closed all day
+    exceptions: list[Exception_] = Field(default_factory=list)
+    groups: dict[str, WeekPlan] = Field(default_factory=dict)  # a group's own week, e.g. after_sales
 
     @field_validator("timezone")
     @classmethod
@@ -132,13 +156,46 @@ class HoursSettings(Section):
             raise ValueError(f"unknown timezone {value!r}") from None
         return value
 
+    @field_validator("exceptions")
+    @classmethod
+    def _one_per_day(cls, value: list[Exception_]) -> list[Exception_]:
+        days = [e.date for e in value]
+        if len(days) != len(set(days)):
+            raise ValueError("two exceptions for the same date")
+        return value
+
 
 class AssessmentSettings(Section):
     window: TimeWindow = "08:00-23:00"
 
 
-class SwitchSettings(Section):
+class Period(Section):
+    """An optional from–to window for a mode; both ends timezone-aware, the end after the start."""
+
+    start: datetime | None = Field(default=None, alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        for moment in (self.start, self.end):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError("from/to need a timezone, e.g. 2026-11-10T20:00:00+08:00")
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("'to' must be after 'from'")
+        return self
+
+    def covers(self, now: datetime) -> bool:
+        return (self.start is None or now >= self.start) and (self.end is None or now < self.end)
+
+
+class SwitchSettings(Period):
+    """A mode that is on when enabled and, if a window is given, inside it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     enabled: bool = False
+
+    def active(self, now: datetime) -> bool:
+        return self.enabled and self.covers(now)
 
 
 class BotSettings(Section):

@@ -29,6 +29,8 @@ REASSIGN_FAILED = "conversation.reassign_failed"
 SATISFACTION_REQUESTED = "satisfaction.requested"
 SATISFACTION_RATED = "satisfaction.rated"
 POOL_RAN = "pool.ran"
+MODE_CHANGED = "mode.changed"
+BOT_TOOK_OVER = "coverage.bot_took_over"
 CALLBACK_DELIVERED = "callback.delivered"
 CALLBACK_FAILED = "callback.failed"
 

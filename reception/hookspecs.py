@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from aiohttp import web
 
     from .channels.base import Channel
@@ -157,4 +159,19 @@ def order_update(order: "Order", reception: "Reception") -> "Order | None":
     have the store keep a copy too. Bulk loads (``reception orders import``,
     ``POST /api/v1/orders``) write to the store directly, in one transaction,
     and do not call this hook.
+    """
+
+
+@hookspec(firstresult=True)
+def coverage_check(conversation: "Conversation", now: "datetime", reception: "Reception") -> str | None:
+    """Sync, first result wins. A reason the bot must take this buyer now instead of the humans, or None.
+
+    Asked for every new conversation and every handover, before the router
+    looks for an agent. The default, registered ``trylast``, answers
+    ``outside_hours`` when the service calendar (``[hours]``) is closed for
+    the conversation's group. When every check passes, the router still
+    takes over with ``nobody_online``, ``all_suspended``, ``queue_full`` or
+    (in penalty mode) ``penalty_no_human`` when no human can take the buyer.
+    The bot then says so honestly, keeps answering, and leaves the buyer in
+    the offline pool.
     """

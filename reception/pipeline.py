@@ -14,6 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
+from . import coverage, modes
 from . import events as ev
 from .core import Reception
 from .events import Event
@@ -24,6 +25,10 @@ from .routing import satisfaction
 from .store import DuplicateMessage, StoreError, Transaction
 
 log = logging.getLogger("reception.pipeline")
+
+
+# Under a platform penalty the bot hands over only when the buyer asks or it cannot answer.
+PENALTY_HANDOVERS = ("requested", "low_confidence")
 
 
 class MessageConflict(ValueError):
@@ -73,12 +78,13 @@ async def _bot_turn(
         sure = answer is not None and answer.confidence >= reception.settings.bot.answer_threshold
         conv.intent = answer.intent if sure and answer else None
         handover.group = handover.group or (answer.group if sure and answer else None)
-        tx.add_event(Event(
-            name=ev.HANDOVER_REQUESTED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
-            data={"reason": handover.reason, "votes": [v.reason for v in votes], "intent": conv.intent,
-                  "confidence": answer.confidence if answer else None, **handover.detail},
-        ))
+        handover.detail.update(votes=[v.reason for v in votes], confidence=answer.confidence if answer else None)
     return replies, answer, handover
+
+
+def _record_handover(tx: Transaction, conv: Conversation, handover: Handover, now: Any) -> None:
+    tx.add_event(Event(name=ev.HANDOVER_REQUESTED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
+                       data={"reason": handover.reason, "intent": conv.intent, **handover.detail}))
 
 
 def _finish(tx: Transaction, conv: Conversation, replies: list[Reply], handover: Handover | None,
@@ -132,20 +138,31 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
                                 "status": conv.status}
         tx.add_event(Event(name=ev.MESSAGE_RECEIVED, at=now, conversation_id=conv.id,
                            customer_id=conv.customer_id, data=data))
+        new = conv.status == "bot" and conv.created_at == now and conv.id not in router.active
+        conv = router.current(conv)  # held by a human, the queue or the pool: the router's copy is fresh
         handover, order_state, replies = None, None, []
-        if conv.status == "bot":
+        penalty = modes.penalty_active(reception, now)
+        if conv.status in ("bot", "offline"):  # the bot answers unless a human or the queue holds the buyer
             conv.last_buyer_at = conv.updated_at = now
             replies, _, handover = await _bot_turn(reception, tx, conv, message)
             conv.last_question = normalize(text) or None
+            if handover is not None and penalty and handover.reason not in PENALTY_HANDOVERS:
+                handover = None  # robot reception: the bot keeps the buyer unless they ask or it cannot answer
             if handover is not None:
+                _record_handover(tx, conv, handover, now)
                 order_state = await first_result(reception.hook.buyer_order_state, customer_id=conv.customer_id,
                                                  channel=conv.channel, reception=reception)
         async with router.lock:
-            if conv.id in router.active:  # held by a human, the queue or the pool: the router's copy is fresh
-                conv = router.current(conv)
+            if conv.id in router.active:
+                if handover is not None and handover.reason == "requested":
+                    conv.asked_human_at = conv.asked_human_at or now
                 replies += await router.buyer_wrote(tx, conv, now)
             elif handover is not None:
-                replies += await router.hand_over(tx, conv, handover, now, order_state)
+                replies += await router.hand_over(tx, conv, handover, now, order_state, penalty)
+            elif new and router.book.agents:
+                reason = coverage.takeover_reason(reception, conv, now) or router.capacity_reason(conv)
+                if reason is not None:  # nobody to hand over to: the bot says so and the pool keeps the buyer
+                    replies += router.park(tx, conv, now, live=True, reason=reason)
             outcome = _finish(tx, conv, replies, handover, key, inbound, now)
             pending = store.submit(tx)
         await _wait(reception, pending, key, inbound)

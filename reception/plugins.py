@@ -26,6 +26,8 @@ DEFAULT_PLUGINS = (
     "reception.compliance",
     "reception.faq.api",
     "reception.stats",
+    "reception.modes",
+    "reception.coverage",
     "reception.orders.plugin",
     "reception.orders.api",
     "reception.web",

@@ -50,17 +50,9 @@ async def today(request: web.Request) -> web.Response:
     })
 
 
-async def modes(request: web.Request) -> web.Response:
-    reception = request.app[RECEPTION]
-    require_admin(request, reception.settings.admin.token)
-    return json_response({"big_sale": reception.settings.big_sale.enabled, "penalty": reception.settings.penalty.enabled})
-
-
 @hookimpl(trylast=True)
 def register_routes(app: web.Application, reception: Reception) -> None:
     route(app, "GET", "/api/v1/stats/today", today, "Today's figures as they stand, for the dashboard",
           auth="admin", errors=(401,))
-    route(app, "GET", "/api/v1/modes", modes, "Whether big-sale and penalty modes are on", auth="admin",
-          errors=(401,))
 
 

@@ -64,6 +64,26 @@ def pooled(next_run: str | None, lang: str) -> str:
                         "as soon as they are back."}, lang)
 
 
+_TAKEOVER = {
+    "outside_hours": ("现在是人工客服休息时间{when_zh}，您的留言已保存，客服上线后会第一时间回复您；在此之前我会继续为您解答。",
+                      "Our team is off duty right now{when_en}. Your message is saved and they will reply as soon "
+                      "as they are back; until then I'll keep helping where I can."),
+    "queue_full": ("当前咨询人数太多，人工客服暂时接待不过来，您的留言已保存，客服会尽快回复您；在此之前我会继续为您解答。",
+                   "So many buyers are waiting that our team can't take you right now. Your message is saved and "
+                   "they will reply as soon as they can; until then I'll keep helping where I can."),
+}
+_TAKEOVER_DEFAULT = ("人工客服暂时不在线{when_zh}，您的留言已保存，客服上线后会第一时间回复您；在此之前我会继续为您解答。",
+                     "Our team is not available right now{when_en}. Your message is saved and they will reply as "
+                     "soon as they are back; until then I'll keep helping where I can.")
+
+
+def takeover(reason: str, when: str | None, lang: str) -> str:
+    """The bot says honestly that it covers now, when the humans are back, and that the message is kept."""
+    zh, en = _TAKEOVER.get(reason, _TAKEOVER_DEFAULT)
+    text = zh if lang == "zh" else en
+    return text.format(when_zh=f"（{when} 上线）" if when else "", when_en=f" (back at {when})" if when else "")
+
+
 POOL_NOTICE = "离线留言自动分配 / assigned from offline messages"
 TRANSFER_NOTICE = {"zh": "正在为您转接其他客服，请稍候～", "en": "I'm transferring you to a colleague, one moment please."}
 

@@ -69,13 +69,14 @@ async def test_a_card_alone_is_a_consultation_for_a_human(client):
     assert body["handover"]["reason"] == "card"
 
 
-async def test_a_waiting_conversation_stays_waiting_and_keeps_every_message(client):
+async def test_a_pooled_buyer_keeps_getting_bot_answers_and_every_message_is_kept(client):
     first = await send(client, "buyer", "转人工")
     later = await send(client, "buyer", "在吗？我的快递到哪了")
     assert later["conversation_id"] == first["conversation_id"]
-    assert later["status"] == "offline" and later["replies"] == [] and later["handover"] is None
+    assert later["status"] == "offline" and later["handover"] is None  # still waiting for the humans …
+    assert [r["intent"] for r in later["replies"]] == ["logistics_tracking"]  # … while the bot answers
     texts = [m["text"] for m in await history(client, first["conversation_id"])]
-    assert texts[0] == "转人工" and texts[-1] == "在吗？我的快递到哪了"
+    assert texts[0] == "转人工" and texts[-2] == "在吗？我的快递到哪了"
 
 
 async def test_a_repeated_message_id_gets_the_first_response_and_stores_nothing_twice(client):
@@ -152,7 +153,7 @@ async def test_every_step_is_recorded_as_an_event(client):
     reception = client.app[RECEPTION]
     names = [e.name for e in await reception.store.events(conversation_id=body["conversation_id"])]
     assert names == ["conversation.started", "message.received", "bot.answered", "message.received",
-                     "handover.requested", "conversation.pooled", "message.sent"]
+                     "handover.requested", "conversation.pooled", "coverage.bot_took_over", "message.sent"]
     [handover] = await reception.store.events(name="handover.requested")
     assert handover.data["reason"] == "requested"
 

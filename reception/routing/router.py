@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, AsyncIterator, Iterable
 
 from .. import events as ev
-from .. import texts
+from .. import coverage, texts
 from ..events import Event
 from ..models import Conversation, Handover, Message, Reply
 from ..store import Transaction
@@ -204,16 +204,39 @@ class Router:
         slots = sum(a.max_concurrent for a in self.book.online(conv.group))
         return estimate_wait(position, self.service_seconds(), slots)
 
-    def park(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]:
-        """Leave the message in the offline pool and tell the buyer when someone will answer."""
+    def park(self, tx: Transaction, conv: Conversation, now: datetime, live: bool,
+             reason: str = "nobody_online") -> list[Reply]:
+        """The bot takes over: the buyer waits in the offline pool, told why and when humans are back."""
         self._untrack(conv)
         conv.status, conv.agent_id, conv.updated_at = "offline", None, now
         conv.pooled_at = conv.pooled_at or now
         self._track(conv)
         tx.save_conversation(conv)
         tx.add_event(Event(name=ev.CONVERSATION_POOLED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id, data={"group": conv.group}))
-        return self.say(tx, conv, texts.pooled(self.next_pool_run_text(now), conv.lang), now, live, kind="pool")
+                           customer_id=conv.customer_id, data={"group": conv.group, "reason": reason}))
+        tx.add_event(Event(name=ev.BOT_TOOK_OVER, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
+                           data={"reason": reason, "group": conv.group}))
+        if reason == "outside_hours":
+            cal = coverage.calendar(self.reception)
+            back = cal.next_open(now, conv.group)
+            when = cal.local_text(back, now) if back else None
+        else:
+            when = self.next_pool_run_text(now)
+        return self.say(tx, conv, texts.takeover(reason, when, conv.lang), now, live, kind="pool")
+
+    def capacity_reason(self, conv: Conversation, penalty: bool = False) -> str | None:
+        """Why no human can take the buyer even by waiting in the queue, or None (then they queue)."""
+        agents = self.book.in_group(conv.group)
+        if not any(a.status != "offline" for a in agents):
+            return "nobody_online"
+        if not any(a.status == "online" for a in agents):
+            return "all_suspended"
+        if penalty:
+            return "penalty_no_human"  # under a platform penalty the bot keeps buyers rather than queueing them
+        limit = self.settings.routing.queue_limit
+        if limit and len(self.queue.ordered(conv.group)) >= limit:
+            return "queue_full"
+        return None
 
     def next_pool_run_text(self, now: datetime) -> str | None:
         pool = self.settings.offline_pool
@@ -225,17 +248,21 @@ class Router:
         when = next_run(now, pool.windows, tz, pool.interval_minutes)
         return when.astimezone(tz).strftime("%H:%M") if when else None
 
-    async def route(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]:
-        """An agent if one can take the buyer; else the queue if anyone is online; else the pool."""
-        agent = await self.pick(conv, conv.group)
-        if agent is not None:
-            return self.assign(tx, conv, agent, now, via="route", live=live)
-        if self.anyone_online(conv.group):
+    async def route(self, tx: Transaction, conv: Conversation, now: datetime, live: bool,
+                    penalty: bool = False) -> list[Reply]:
+        """An agent if one can take the buyer; else the queue; else the bot covers and the pool keeps the buyer."""
+        reason = coverage.takeover_reason(self.reception, conv, now)
+        if reason is None:
+            agent = await self.pick(conv, conv.group)
+            if agent is not None:
+                return self.assign(tx, conv, agent, now, via="route", live=live)
+            reason = self.capacity_reason(conv, penalty)
+        if reason is None:
             return self.enqueue(tx, conv, now, live)
-        return self.park(tx, conv, now, live)
+        return self.park(tx, conv, now, live, reason)
 
     async def hand_over(self, tx: Transaction, conv: Conversation, handover: Handover, now: datetime,
-                        order_state: str | None) -> list[Reply]:
+                        order_state: str | None, penalty: bool = False) -> list[Reply]:
         """The bot hands the buyer over: choose the group and the priority, then route."""
         conv.handover_reason = handover.reason
         conv.group = choose_group(self.settings, conv, handover.reason, handover.group, order_state)
@@ -243,7 +270,7 @@ class Router:
         urgent = handover.reason in self.settings.routing.priority_reasons or handover.detail.get("priority")
         conv.priority = 1 if urgent else 0
         conv.asked_human_at = conv.asked_human_at or now
-        return await self.route(tx, conv, now, live=True)
+        return await self.route(tx, conv, now, live=True, penalty=penalty)
 
     async def buyer_wrote(self, tx: Transaction, conv: Conversation, now: datetime) -> list[Reply]:
         """A buyer's message in a conversation held by a human, the queue or the pool."""
@@ -259,10 +286,11 @@ class Router:
             position = self.queue.position(conv)
             wait = self.estimate(conv, position)
             return [Reply(sender="system", text=texts.queued(position, max(1, round(wait / 60)), conv.lang))]
-        # in the pool: if someone can take the buyer now, they do
-        agent = await self.pick(conv, conv.group)
-        if agent is not None:
-            return self.assign(tx, conv, agent, now, via="route", live=True)
+        # in the pool: if humans serve now and someone can take the buyer, they do
+        if coverage.takeover_reason(self.reception, conv, now) is None:
+            agent = await self.pick(conv, conv.group)
+            if agent is not None:
+                return self.assign(tx, conv, agent, now, via="route", live=True)
         tx.save_conversation(conv)
         return []
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
-def _minutes(value: str) -> int:
+def minutes_of(value: str) -> int:
+    """"HH:MM" as minutes after midnight ("24:00" is 1440)."""
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -20,7 +21,7 @@ def in_windows(now: datetime, windows: list[str], tz: ZoneInfo) -> bool:
     local = now.astimezone(tz)
     minute = local.hour * 60 + local.minute + local.second / 60
     for window in windows:
-        start, end = (_minutes(part) for part in window.split("-"))
+        start, end = (minutes_of(part) for part in window.split("-"))
         if start < end:
             if start <= minute < end:
                 return True

@@ -1,0 +1,119 @@
+"""Big-sale and penalty modes: whether each is on now, the admin switch, and events at every change.
+
+Penalty mode (robot reception imposed by the platform) is on from the config
+(``[penalty] enabled`` with an optional ``from``/``to``) unless the admin
+switched it through ``POST /api/v1/modes/penalty``, which takes precedence
+and is kept in the database. A loop on the clock records ``mode.changed``
+whenever a mode turns on or off, at a window's edge too, so reports can
+mark the periods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import events as ev
+from .config import SwitchSettings
+from .core import RECEPTION, Reception
+from .events import Event
+from .hookspecs import hookimpl
+from .http import json_response, read_body, require_admin, validate
+from .loop import forever
+from .openapi import route
+
+PENALTY_KEY = "mode_penalty"
+STATE_KEY = "modes"
+
+
+class PenaltySwitch(BaseModel):
+    """The admin's penalty switch: on/off, optionally only between from and to."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    enabled: bool
+    start: datetime | None = Field(default=None, alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+
+
+def _switch(reception: Reception) -> SwitchSettings:
+    return reception.state.get(STATE_KEY, {}).get("penalty") or reception.settings.penalty
+
+
+def penalty_active(reception: Reception, now: datetime) -> bool:
+    return _switch(reception).active(now)
+
+
+def big_sale_active(reception: Reception, now: datetime) -> bool:
+    return reception.settings.big_sale.active(now)
+
+
+def _view(reception: Reception, now: datetime) -> dict[str, Any]:
+    penalty = _switch(reception)
+    return {"big_sale": big_sale_active(reception, now), "penalty": penalty.active(now),
+            "penalty_window": {"from": penalty.start.isoformat() if penalty.start else None,
+                               "to": penalty.end.isoformat() if penalty.end else None}}
+
+
+def _edges(reception: Reception, now: datetime) -> datetime | None:
+    moments = [m for s in (_switch(reception), reception.settings.big_sale) for m in (s.start, s.end) if m and m > now]
+    return min(moments) if moments else None
+
+
+async def _record_changes(reception: Reception) -> datetime | None:
+    now = reception.clock.now()
+    state = reception.state.setdefault(STATE_KEY, {})
+    current = {"penalty": penalty_active(reception, now), "big_sale": big_sale_active(reception, now)}
+    before = state.get("last", {"penalty": False, "big_sale": False})
+    changes = [Event(name=ev.MODE_CHANGED, at=now, data={"mode": mode, "active": on})
+               for mode, on in current.items() if on != before.get(mode)]
+    state["last"] = current
+    if changes:
+        tx = reception.store.transaction()
+        for event in changes:
+            tx.add_event(event)
+        await reception.store.commit(tx)
+        await reception.emit(tx.events)
+    return _edges(reception, now)
+
+
+@hookimpl(trylast=True)
+async def startup(reception: Reception) -> None:
+    state = reception.state.setdefault(STATE_KEY, {})
+    saved = await reception.store.value(PENALTY_KEY)
+    if saved:
+        state["penalty"] = SwitchSettings.model_validate(json.loads(saved))
+    state["wake"] = wake = asyncio.Event()
+    reception.spawn(forever("modes", reception.clock, lambda: _record_changes(reception), wake), name="reception-modes")
+
+
+async def get_modes(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    return json_response(_view(reception, reception.clock.now()))
+
+
+async def set_penalty(request: web.Request) -> web.Response:
+    reception = request.app[RECEPTION]
+    require_admin(request, reception.settings.admin.token)
+    body = await read_body(request, PenaltySwitch)
+    switch = validate(SwitchSettings, body.model_dump(by_alias=True))  # checks from < to, timezones
+    tx = reception.store.transaction()
+    tx.set_value(PENALTY_KEY, switch.model_dump_json(by_alias=True))
+    await reception.store.commit(tx)
+    state = reception.state.setdefault(STATE_KEY, {})
+    state["penalty"] = switch
+    state["wake"].set()
+    return json_response(_view(reception, reception.clock.now()))
+
+
+@hookimpl(trylast=True)
+def register_routes(app: web.Application, reception: Reception) -> None:
+    route(app, "GET", "/api/v1/modes", get_modes, "Whether big-sale and penalty modes are on", auth="admin",
+          errors=(401,))
+    route(app, "POST", "/api/v1/modes/penalty", set_penalty, "Switch penalty mode (robot reception) on or off, "
+          "optionally for a period", body=PenaltySwitch, auth="admin", errors=(400, 401, 422))

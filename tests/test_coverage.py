@@ -1,0 +1,140 @@
+"""Who answers now: the service calendar, the bot taking over, and penalty mode, on the virtual clock.
+
+The virtual day starts on 2026-11-11 at 08:00 in Shanghai (00:00 UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import ADMIN, agent, eventually, send, set_status
+from reception.calendar import Calendar
+from reception.config import ConfigError, load_settings
+from reception.core import RECEPTION
+
+TEAM = [agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"])]
+
+
+async def test_after_hours_the_bot_says_so_and_the_pool_drains_at_eight(start, clock):
+    client = await start(agents=TEAM)
+    await set_status(client, "alice", "online")
+    await clock.advance(15.5 * 3600)  # 23:30 in Shanghai: alice forgot to go offline
+    body = await send(client, "night-owl", "转人工")
+    assert body["status"] == "offline"
+    note = body["replies"][-1]["text"]
+    assert "休息时间" in note and "08:00" in note and "留言已保存" in note
+    faq = await send(client, "night-owl", "什么时候发货")  # the bot keeps answering what it can
+    assert faq["status"] == "offline" and faq["replies"][0]["intent"] == "shipping_time"
+    reception = client.app[RECEPTION]
+    [took_over] = await reception.store.events(name="coverage.bot_took_over")
+    assert took_over.data["reason"] == "outside_hours"
+    await clock.advance(8.5 * 3600)  # 08:00 the next morning: the first pool run
+    conv = await eventually(lambda: reception.router.active[body["conversation_id"]].agent_id and
+                            reception.router.active[body["conversation_id"]])
+    assert conv.agent_id == "shop:alice" and conv.assigned_at == datetime(2026, 11, 12, 0, 0, tzinfo=timezone.utc)
+    async def latest_run():
+        runs = await reception.store.pool_runs()
+        return runs and runs[0]["assigned"] and runs[0]
+
+    assert (await eventually(latest_run))["operator"] == "system auto-assign"
+
+
+async def test_a_new_buyer_after_hours_gets_the_answer_and_an_honest_note(start, clock):
+    client = await start(agents=TEAM)
+    await clock.advance(15.5 * 3600)
+    body = await send(client, "b1", "Where is my parcel?")
+    assert [r["sender"] for r in body["replies"]] == ["bot", "system"]
+    assert "off duty" in body["replies"][1]["text"] and "08:00" in body["replies"][1]["text"]
+    assert body["status"] == "offline"  # kept in the pool for the humans
+
+
+async def test_with_everybody_suspended_the_bot_covers(start):
+    client = await start(agents=TEAM)
+    await set_status(client, "alice", "suspended")
+    await set_status(client, "bob", "suspended")
+    body = await send(client, "b1", "转人工")
+    assert body["status"] == "offline" and "暂时不在线" in body["replies"][-1]["text"]
+    reception = client.app[RECEPTION]
+    [took_over] = await reception.store.events(name="coverage.bot_took_over")
+    assert took_over.data["reason"] == "all_suspended"
+
+
+async def test_a_full_queue_sends_further_buyers_to_the_bot(start):
+    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], routing={"queue_limit": 1})
+    await set_status(client, "alice", "online")
+    assert (await send(client, "b1", "转人工"))["status"] == "assigned"
+    assert (await send(client, "b2", "转人工"))["status"] == "queued"
+    third = await send(client, "b3", "转人工")
+    assert third["status"] == "offline" and "人数太多" in third["replies"][-1]["text"]
+
+
+async def test_penalty_mode_keeps_buyers_with_the_bot_unless_they_ask(start):
+    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], penalty={"enabled": True})
+    await set_status(client, "alice", "online")
+    broken = await send(client, "b1", "收到的东西是坏的，破损了")  # an entry that normally hands over
+    assert broken["handover"] is None and broken["status"] == "bot"
+    asked = await send(client, "b2", "转人工")
+    assert asked["status"] == "assigned"  # a human is free: the buyer gets one
+    full = await send(client, "b3", "转人工")
+    assert full["status"] == "offline"  # nobody free: the bot keeps the buyer instead of a queue
+    reception = client.app[RECEPTION]
+    reasons = [e.data["reason"] for e in await reception.store.events(name="coverage.bot_took_over")]
+    assert reasons == ["penalty_no_human"]
+
+
+async def test_the_admin_switches_penalty_mode_for_a_period_and_events_mark_it(start, clock):
+    client = await start(agents=TEAM)
+    window = {"enabled": True, "from": "2026-11-11T09:00:00+08:00", "to": "2026-11-11T10:00:00+08:00"}
+    assert (await client.post("/api/v1/modes/penalty", json=window)).status == 401
+    response = await client.post("/api/v1/modes/penalty", json=window, headers=ADMIN)
+    assert response.status == 200 and (await response.json())["penalty"] is False  # 08:00: not yet
+    reception = client.app[RECEPTION]
+    await clock.advance(3600)
+    changes = await eventually(lambda: reception.store.events(name="mode.changed"))
+    assert changes[-1].data == {"mode": "penalty", "active": True}
+    assert (await (await client.get("/api/v1/modes", headers=ADMIN)).json())["penalty"] is True
+    await clock.advance(3600)
+    await eventually(lambda: len(reception.store._rows("SELECT id FROM events WHERE name='mode.changed'")) == 2)
+    assert (await reception.store.events(name="mode.changed"))[-1].data == {"mode": "penalty", "active": False}
+    bad = await client.post("/api/v1/modes/penalty", headers=ADMIN,
+                            json={"enabled": True, "from": "2026-11-12T10:00:00+08:00", "to": "2026-11-12T09:00:00+08:00"})
+    assert bad.status == 422 and "after" in (await bad.json())["error"]["message"]
+
+
+def test_the_calendar_knows_weekdays_holidays_exceptions_and_nights():
+    settings = load_settings(None, env={}, overrides={"hours": {
+        "open": ["09:00-18:00"], "weekly": {"sat": ["22:00-02:00"], "sun": []},
+        "holidays": ["2026-11-12"], "exceptions": [{"date": "2026-11-13", "open": ["10:00-12:00"]}],
+        "groups": {"after_sales": {"open": ["08:00-20:00"]}}}})
+    cal = Calendar(settings.hours)
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:  # Shanghai time
+        return datetime(2026, 11, day, hour - 8, minute, tzinfo=timezone.utc) if hour >= 8 else \
+            datetime(2026, 11, day - 1, hour + 16, minute, tzinfo=timezone.utc)
+
+    assert cal.is_open(at(11, 10)) and not cal.is_open(at(11, 19))  # a Wednesday
+    assert cal.is_open(at(11, 19), "after_sales")  # the group's own week
+    assert not cal.is_open(at(12, 10))  # holiday
+    assert cal.is_open(at(13, 11)) and not cal.is_open(at(13, 15))  # one-off exception
+    assert cal.is_open(at(14, 23)) and cal.is_open(at(15, 1, 30))  # Saturday night, past midnight
+    assert not cal.is_open(at(15, 10))  # Sunday: closed
+    assert cal.next_open(at(15, 10)) == at(16, 9)
+
+
+@pytest.mark.parametrize("hours,where", [
+    ({"timezone": "Mars/Base"}, "hours.timezone"),
+    ({"weekly": {"someday": []}}, "hours.weekly.someday"),
+    ({"exceptions": [{"date": "2026-11-11"}, {"date": "2026-11-11"}]}, "hours.exceptions"),
+    ({"holidays": ["2026-13-01"]}, "hours.holidays.0"),
+])
+def test_impossible_calendars_are_refused(hours, where):
+    with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
+        load_settings(None, env={}, overrides={"hours": hours})
+
+
+def test_a_mode_window_must_end_after_it_starts():
+    with pytest.raises(ConfigError, match="big_sale: 'to' must be after 'from'"):
+        load_settings(None, env={}, overrides={"big_sale": {"enabled": True, "from": "2026-11-11T00:00:00+08:00",
+                                                            "to": "2026-11-10T00:00:00+08:00"}})

@@ -64,6 +64,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
     faq = ", ".join(str(p) for p in settings.faq)
     print(f"reception serving on http://{host}:{bound} (db {settings.store.path}; faq {faq})", flush=True)
+    print(f"mode: {_mode_line(settings)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -72,6 +73,21 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     print("reception: stopping; finishing requests in flight", flush=True)
     await runner.cleanup()
     print("reception: stopped, everything accepted is on disk", flush=True)
+
+
+def _mode_line(settings: Settings) -> str:
+    """Which modes are on now, and the windows that will switch them (no restart needed)."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    parts = []
+    for name, switch in (("big sale", settings.big_sale), ("penalty", settings.penalty)):
+        if not switch.enabled:
+            continue
+        window = f" {switch.start.isoformat() if switch.start else '…'} → {switch.end.isoformat() if switch.end else '…'}"
+        state = "ON" if switch.active(now) else "scheduled"
+        parts.append(f"{name} {state}" + (window if switch.start or switch.end else ""))
+    return "; ".join(parts) if parts else "normal (big sale and penalty off)"
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -188,6 +188,11 @@ class Period(Section):
         return (self.start is None or now >= self.start) and (self.end is None or now < self.end)
 
 
+class LocalizedNote(Section):
+    zh: str = Field(min_length=1, max_length=500)
+    en: str = Field(min_length=1, max_length=500)
+
+
 class SwitchSettings(Period):
     """A mode that is on when enabled and, if a window is given, inside it."""
 
@@ -196,6 +201,17 @@ class SwitchSettings(Period):
 
     def active(self, now: datetime) -> bool:
         return self.enabled and self.covers(now)
+
+
+class BigSaleSettings(SwitchSettings):
+    """Big-sale mode (大促): while active, these values replace the everyday ones; unset ones stay."""
+
+    max_concurrent: int | None = Field(default=None, ge=1, le=100)  # per agent
+    queue_limit: int | None = Field(default=None, ge=0, le=100_000)
+    queue_note: LocalizedNote | None = None  # added to every queue message, e.g. the sale's expected waits
+    pool_interval_minutes: int | None = Field(default=None, ge=1, le=1440)
+    faq: list[Path] = Field(default_factory=list)  # extra FAQ folders: sale rules, pre-sale dates, delays
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class BotSettings(Section):
@@ -224,7 +240,7 @@ class Settings(Section):
     agents: list[AgentSettings] = Field(default_factory=list)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
-    big_sale: SwitchSettings = Field(default_factory=SwitchSettings)
+    big_sale: BigSaleSettings = Field(default_factory=BigSaleSettings)
     penalty: SwitchSettings = Field(default_factory=SwitchSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
@@ -340,6 +356,7 @@ def load_settings(
         raise ConfigError(f"{source}: {describe_errors(exc)}") from None
     settings.store.path = base / settings.store.path
     settings.faq = [base / p for p in settings.faq]
+    settings.big_sale.faq = [base / p for p in settings.big_sale.faq]
     if settings.plugins_dir is not None:
         settings.plugins_dir = base / settings.plugins_dir
     return settings

@@ -16,6 +16,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from . import bigsale
 from .core import Reception
 from .faq.text import normalize
 from .hookspecs import hookimpl
@@ -58,7 +59,7 @@ async def handover_vote(
     in_flow = answer is not None and answer.skill is not None  # a skill's dialogue repeats "yes" legitimately
     if not in_flow and _repeats_last_question(message, conversation, reception):
         return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
-    threshold = reception.settings.bot.answer_threshold
+    threshold = bigsale.answer_threshold(reception.settings, message.created_at)
     if answer is None or answer.confidence < threshold:
         return Handover(reason="low_confidence")
     if answer.handover:

@@ -73,11 +73,12 @@ async def _record_changes(reception: Reception) -> datetime | None:
                for mode, on in current.items() if on != before.get(mode)]
     state["last"] = current
     if changes:
-        tx = reception.store.transaction()
-        for event in changes:
-            tx.add_event(event)
-        await reception.store.commit(tx)
-        await reception.emit(tx.events)
+        async with reception.router.change() as tx:
+            for event in changes:
+                tx.add_event(event)
+            if current["big_sale"] != before.get("big_sale"):
+                reception.router.apply_limits(now)  # agents' maximum changes with the mode
+                await reception.router.drain(tx, now)
     return _edges(reception, now)
 
 

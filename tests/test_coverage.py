@@ -138,3 +138,33 @@ def test_a_mode_window_must_end_after_it_starts():
     with pytest.raises(ConfigError, match="big_sale: 'to' must be after 'from'"):
         load_settings(None, env={}, overrides={"big_sale": {"enabled": True, "from": "2026-11-11T00:00:00+08:00",
                                                             "to": "2026-11-10T00:00:00+08:00"}})
+
+
+async def test_big_sale_window_switches_its_overrides_on_and_off_at_the_edges(start, clock, tmp_path):
+    sale_faq = tmp_path / "sale-faq"
+    sale_faq.mkdir()
+    (sale_faq / "sale.yaml").write_text(
+        "- id: double11_presale\n  questions: [双11预售什么时候发货, when do double 11 presale orders ship]\n"
+        "  answer: {zh: 双11预售商品11月12日起按付尾款顺序发货。, en: Double 11 presale orders ship from Nov 12.}\n",
+        encoding="utf-8")
+    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], big_sale={
+        "enabled": True, "from": "2026-11-11T09:00:00+08:00", "to": "2026-11-11T10:00:00+08:00",
+        "max_concurrent": 2, "faq": [str(sale_faq)], "queue_note": {"zh": "大促期间等待稍长，感谢耐心", "en": "sale"}})
+    await set_status(client, "alice", "online")
+    before = await send(client, "b0", "双11预售什么时候发货")  # not in the everyday FAQ: alice takes it
+    assert before["handover"]["reason"] == "low_confidence" and before["status"] == "assigned"
+    reception = client.app[RECEPTION]
+    await clock.advance(3600)  # 09:00: the sale starts
+    await eventually(lambda: reception.router.book.get("shop:alice").max_concurrent == 2)
+    during = await send(client, "b1", "双11预售什么时候发货")
+    assert during["replies"][0]["intent"] == "double11_presale"
+    assert (await send(client, "b2", "转人工"))["status"] == "assigned"  # a second buyer: two during the sale
+    queued = await send(client, "b3", "转人工")
+    assert queued["status"] == "queued" and "大促期间" in queued["replies"][-1]["text"]
+    await clock.advance(3600)  # 10:00: back to normal
+    await eventually(lambda: reception.router.book.get("shop:alice").max_concurrent == 1)
+    async def changes():
+        found = [e.data for e in await reception.store.events(name="mode.changed")]
+        return found if len(found) == 2 else None
+
+    assert await eventually(changes) == [{"mode": "big_sale", "active": True}, {"mode": "big_sale", "active": False}]

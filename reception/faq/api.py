@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import bigsale
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..human_request import human_request_kind
@@ -45,7 +46,7 @@ async def try_out(request: web.Request) -> web.Response:
     body = await read_body(request, TryBody)
     from ..handover import human_request_kind
 
-    threshold = reception.settings.bot.answer_threshold
+    threshold = bigsale.answer_threshold(reception.settings, reception.clock.now())
     match = matcher(reception).match(body.text)
     requested = human_request_kind(body.text)
     result: dict[str, object] = {"threshold": threshold, "entry_id": None, "question": None, "confidence": 0.0,

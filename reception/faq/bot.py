@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from .. import bigsale
 from ..core import Reception
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
-from .loader import load_dir
+from .loader import FaqEntry, load_dir
 from .matcher import FaqMatcher, Match
 from .text import normalize
 
 STATE_KEY = "faq"
+SALE_KEY = "faq_big_sale"
 CACHE_SIZE = 4096
 
 
@@ -42,14 +44,25 @@ class CachedMatcher:
 
 
 def matcher(reception: Reception) -> CachedMatcher:
-    """The running FAQ matcher (for plugins and the admin try-out)."""
+    """The FAQ matcher in force now: with the sale's extra entries while big-sale mode is on."""
+    if SALE_KEY in reception.state and bigsale.active(reception.settings, reception.clock.now()):
+        return reception.state[SALE_KEY]
     return reception.state[STATE_KEY]
+
+
+def _with_sale(entries: list[FaqEntry], sale: list[FaqEntry]) -> list[FaqEntry]:
+    """The everyday FAQ with the sale's entries added; a sale entry replaces an everyday one of the same id."""
+    replaced = {e.id for e in sale}
+    return [e for e in entries if e.id not in replaced] + sale
 
 
 @hookimpl(trylast=True)
 def startup(reception: Reception) -> None:
     entries = load_dir(*reception.settings.faq)
     reception.state[STATE_KEY] = CachedMatcher(FaqMatcher(entries))
+    if reception.settings.big_sale.faq:  # loaded at start, so a bad sale file stops the start too
+        sale = load_dir(*reception.settings.big_sale.faq)
+        reception.state[SALE_KEY] = CachedMatcher(FaqMatcher(_with_sale(entries, sale)))
 
 
 @hookimpl(trylast=True)

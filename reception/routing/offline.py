@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from .. import bigsale
 from .. import events as ev
 from ..events import Event
 from ..models import Conversation
@@ -121,7 +122,8 @@ def make_step(reception: "Reception"):
         if due is not None and reception.clock.now() >= due:
             await run_pool(reception, SYSTEM_OPERATOR, "schedule")
         pool = settings.offline_pool
-        state["due"] = next_run(reception.clock.now(), pool.windows, tz, pool.interval_minutes)
+        now = reception.clock.now()
+        state["due"] = next_run(now, pool.windows, tz, bigsale.pool_interval(settings, now))
         return state["due"]
 
     return step

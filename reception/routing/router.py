@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, AsyncIterator, Iterable
 
 from .. import events as ev
-from .. import coverage, texts
+from .. import bigsale, coverage, texts
 from ..events import Event
 from ..models import Conversation, Handover, Message, Reply
 from ..store import Transaction
@@ -74,7 +74,15 @@ class Router:
         for conv in await store.active_conversations():
             self._track(conv)
         self._service = deque(await store.service_seconds(), maxlen=50)
+        self.apply_limits(self.reception.clock.now())
         self.changed.set()
+
+    def apply_limits(self, now: datetime) -> None:
+        """Each agent's maximum as it stands now (big-sale mode may raise it)."""
+        for agent_settings in self.settings.agents:
+            agent = self.book.get(agent_settings.id)
+            if agent is not None:
+                agent.max_concurrent = bigsale.max_concurrent(self.settings, agent_settings.max_concurrent, now)
 
     def _track(self, conv: Conversation) -> None:
         self.active[conv.id] = conv
@@ -191,14 +199,18 @@ class Router:
         self._track(conv)
         tx.save_conversation(conv)
         position = self.queue.position(conv)
-        wait = self.estimate(conv, position)
         tx.add_event(Event(name=ev.CONVERSATION_QUEUED, at=now, conversation_id=conv.id,
                            customer_id=conv.customer_id,
-                           data={"group": conv.group, "position": position, "estimate_seconds": round(wait),
-                                 "priority": conv.priority}))
+                           data={"group": conv.group, "position": position,
+                                 "estimate_seconds": round(self.estimate(conv, position)), "priority": conv.priority}))
         self._told[conv.id] = position
-        return self.say(tx, conv, texts.queued(position, max(1, round(wait / 60)), conv.lang), now, live,
-                        kind="queue")
+        return self.say(tx, conv, self.queue_text(conv, position, now), now, live, kind="queue")
+
+    def queue_text(self, conv: Conversation, position: int, now: datetime) -> str:
+        """Where the buyer stands and how long it should take (plus the sale's note in big-sale mode)."""
+        minutes = max(1, round(self.estimate(conv, position) / 60))
+        note = bigsale.queue_note(self.settings, now, conv.lang)
+        return texts.queued(position, minutes, conv.lang) + (f" {note}" if note else "")
 
     def estimate(self, conv: Conversation, position: int) -> float:
         slots = sum(a.max_concurrent for a in self.book.online(conv.group))
@@ -233,7 +245,7 @@ class Router:
             return "all_suspended"
         if penalty:
             return "penalty_no_human"  # under a platform penalty the bot keeps buyers rather than queueing them
-        limit = self.settings.routing.queue_limit
+        limit = bigsale.queue_limit(self.settings, self.reception.clock.now())
         if limit and len(self.queue.ordered(conv.group)) >= limit:
             return "queue_full"
         return None
@@ -245,7 +257,7 @@ class Router:
         from zoneinfo import ZoneInfo
 
         tz = ZoneInfo(self.settings.hours.timezone)
-        when = next_run(now, pool.windows, tz, pool.interval_minutes)
+        when = next_run(now, pool.windows, tz, bigsale.pool_interval(self.settings, now))
         return when.astimezone(tz).strftime("%H:%M") if when else None
 
     async def route(self, tx: Transaction, conv: Conversation, now: datetime, live: bool,
@@ -283,9 +295,7 @@ class Router:
             return []
         if conv.status == "queued":
             tx.save_conversation(conv)
-            position = self.queue.position(conv)
-            wait = self.estimate(conv, position)
-            return [Reply(sender="system", text=texts.queued(position, max(1, round(wait / 60)), conv.lang))]
+            return [Reply(sender="system", text=self.queue_text(conv, self.queue.position(conv), now))]
         # in the pool: if humans serve now and someone can take the buyer, they do
         if coverage.takeover_reason(self.reception, conv, now) is None:
             agent = await self.pick(conv, conv.group)
@@ -412,6 +422,4 @@ class Router:
             for position, conv in enumerate(line[:limit], start=1):
                 if self._told.get(conv.id) != position:
                     self._told[conv.id] = position
-                    wait = self.estimate(conv, position)
-                    self.say(tx, conv, texts.queued(position, max(1, round(wait / 60)), conv.lang), now,
-                             live=False, kind="queue")
+                    self.say(tx, conv, self.queue_text(conv, position, now), now, live=False, kind="queue")

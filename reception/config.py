@@ -214,6 +214,11 @@ class BigSaleSettings(SwitchSettings):
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
+class SentimentSettings(Section):
+    # the shop's own words of an upset buyer, any language, added to the built-in lexicon
+    angry_words: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = Field(default_factory=list)
+
+
 class BotSettings(Section):
     answer_threshold: float = Field(default=0.92, ge=0.0, le=1.0)
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
@@ -243,6 +248,7 @@ class Settings(Section):
     big_sale: BigSaleSettings = Field(default_factory=BigSaleSettings)
     penalty: SwitchSettings = Field(default_factory=SwitchSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     offline_pool: OfflinePoolSettings = Field(default_factory=OfflinePoolSettings)
     faq: list[Path] = Field(default_factory=lambda: [BUNDLED_FAQ])

@@ -32,9 +32,10 @@ _ANGRY = re.compile(
 )
 
 
-def is_angry(text: str) -> bool:
-    """True when the buyer sounds upset enough to need a person now."""
-    return _ANGRY.search(normalize(text)) is not None
+def is_angry(text: str, extra_words: tuple[str, ...] = ()) -> bool:
+    """True when the buyer sounds upset enough to need a person now (the lexicon plus the shop's own words)."""
+    value = normalize(text)
+    return _ANGRY.search(value) is not None or any(normalize(word) in value for word in extra_words if word)
 
 
 def _repeats_last_question(message: Message, conversation: Conversation, reception: Reception) -> bool:
@@ -49,7 +50,8 @@ async def handover_vote(
     message: Message, conversation: Conversation, answer: BotAnswer | None, reception: Reception
 ) -> Handover | None:
     kind = human_request_kind(message.text) if message.text else None
-    upset = kind == "escalation" or (bool(message.text) and is_angry(message.text))
+    words = tuple(reception.settings.sentiment.angry_words)
+    upset = kind == "escalation" or (bool(message.text) and is_angry(message.text, words))
     if kind is not None:  # asks for a person, challenges the bot, or escalates
         return Handover(reason="requested", detail={"priority": upset})
     if upset:

@@ -168,3 +168,15 @@ async def test_big_sale_window_switches_its_overrides_on_and_off_at_the_edges(st
         return found if len(found) == 2 else None
 
     assert await eventually(changes) == [{"mode": "big_sale", "active": True}, {"mode": "big_sale", "active": False}]
+
+
+async def test_the_shop_adds_its_own_angry_words(start):
+    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)],
+                         sentiment={"angry_words": ["退款退了半个月"]})
+    await set_status(client, "alice", "online")
+    await send(client, "b1", "转人工")
+    calm = await send(client, "b2", "转人工")
+    upset = await send(client, "b3", "退款退了半个月还没到")
+    assert upset["handover"]["reason"] == "angry"
+    queue = await (await client.get("/api/v1/queue", headers=ADMIN)).json()
+    assert [e["conversation_id"] for e in queue["queue"]] == [upset["conversation_id"], calm["conversation_id"]]

@@ -30,6 +30,10 @@ DEFAULT_PLUGINS = (
     "reception.coverage",
     "reception.orders.plugin",
     "reception.orders.api",
+    "reception.skills.logistics",
+    "reception.skills.address",
+    "reception.skills.spec",
+    "reception.skills.cancel",
     "reception.web",
     "reception.web.live",
 )

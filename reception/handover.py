@@ -56,9 +56,9 @@ async def handover_vote(
         return Handover(reason="requested", detail={"priority": upset})
     if upset:
         return Handover(reason="angry", detail={"priority": True})
-    if not message.text:
-        return Handover(reason="card") if message.card else None
     in_flow = answer is not None and answer.skill is not None  # a skill's dialogue repeats "yes" legitimately
+    if not message.text:  # a card alone: a skill may use it (an order card), otherwise a person reads it
+        return Handover(reason="card") if message.card and answer is None else None
     if not in_flow and _repeats_last_question(message, conversation, reception):
         return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
     threshold = bigsale.answer_threshold(reception.settings, message.created_at)

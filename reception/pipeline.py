@@ -128,7 +128,7 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
             tx.add_event(Event(name=ev.CONVERSATION_STARTED, at=now, conversation_id=conv.id,
                                customer_id=conv.customer_id, data={"channel": conv.channel, "entry": conv.entry}))
         if text:
-            conv.lang = language(text)
+            conv.lang = language(text, conv.lang)
         message = Message(conversation_id=conv.id, sender="buyer", text=text, created_at=now, card=inbound.card,
                           message_id=inbound.message_id, lang=conv.lang)
         tx.add_message(message)

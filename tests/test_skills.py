@@ -238,3 +238,12 @@ async def test_orders_imported_from_a_csv_are_answered(start, tmp_path):
     reply = said(await send(client, "buyer-7", "查一下物流"))
     for part in ("TB7001", "香薰蜡烛 檀木 ×3", "顺丰速运", "SF7001", "11月10日 20:00 快件已到达北京顺义集散中心"):
         assert part in reply
+
+
+async def test_a_bare_number_keeps_the_conversations_language(client):
+    from conftest import send
+
+    first = await send(client, "lang-buyer", "你好")
+    assert first["replies"][0]["intent"] == "greeting"
+    second = await send(client, "lang-buyer", "2")
+    assert all(not r["text"].isascii() for r in second["replies"])  # still answered in Chinese

@@ -29,6 +29,12 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
-def language(text: str) -> str:
-    """The reply language for a buyer's text: ``"zh"`` if it holds Chinese, else ``"en"``."""
-    return "zh" if has_cjk(text) else "en"
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def language(text: str, default: str = "zh") -> str:
+    """The reply language for a buyer's text: ``"zh"`` if it holds Chinese, ``"en"`` if Latin letters,
+    else `default` (a bare "2" or "👍" keeps the conversation's language)."""
+    if has_cjk(text):
+        return "zh"
+    return "en" if _LATIN.search(text) else default

@@ -157,3 +157,5 @@ async def test_the_dashboard_shows_the_day_and_tries_the_faq(server, browser):
     await page.get_by_test_id("ad-try-input").fill("可以开发票吗")
     await page.get_by_test_id("ad-try-submit").click()
     await expect(page.get_by_test_id("ad-try-result")).to_contain_text("invoice")
+    await page.get_by_test_id("ad-mode-penalty").check(force=True)  # robot reception, switched by the shop
+    await expect(page.locator('[data-mode="penalty"]')).to_have_attribute("data-on", "true")

@@ -256,3 +256,18 @@ async def test_a_shipped_buyer_goes_to_after_sales(start):
         body = await send(client, customer_id, "转人工")
         assert body["status"] == "assigned"
         assert reception.router.active[body["conversation_id"]].agent_id == holder
+
+
+async def test_the_agent_serving_a_buyer_sees_their_orders_and_nobody_else_does(start):
+    from conftest import agent, bearer, send, set_status
+
+    client = await start(agents=[agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"])])
+    order = {"order_id": "TB1001", "customer_id": "buyer-9", "status": "shipped", "items": "亚麻抱枕套 燕麦米 ×2",
+             "carrier": "顺丰", "tracking_no": "SF123"}
+    assert (await client.post("/api/v1/orders", json=order, headers=ADMIN)).status == 200
+    await set_status(client, "alice", "online")
+    cid = (await send(client, "buyer-9", "转人工"))["conversation_id"]
+    mine = await client.get(f"/api/v1/conversations/{cid}/orders", headers=bearer("alice-token"))
+    assert [o["order_id"] for o in (await mine.json())["orders"]] == ["TB1001"]
+    theirs = await client.get(f"/api/v1/conversations/{cid}/orders", headers=bearer("bob-token"))
+    assert theirs.status == 403

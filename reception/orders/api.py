@@ -17,6 +17,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, decode_json, json_response, require_admin
 from ..openapi import route
+from ..routing.conversation_api import load, require_holder
 from .batch import bad_rows, validate_batch
 from .models import Order
 
@@ -75,9 +76,19 @@ async def get_order(request: web.Request) -> web.Response:
     return json_response(order.model_dump(mode="json"))
 
 
+async def conversation_orders(request: web.Request) -> web.Response:
+    """The buyer's recent orders, for the agent who serves them (or the admin)."""
+    reception, who, conv = await load(request)
+    require_holder(who, conv)
+    orders = await reception.store.orders_of(conv.customer_id, limit=10)
+    return json_response({"orders": [o.model_dump(mode="json") for o in orders]})
+
+
 @hookimpl(trylast=True)
 def register_routes(app: web.Application, reception: Reception) -> None:
     route(app, "POST", "/api/v1/orders", post_orders, "Store one order or a list of orders (all or nothing)",
           body=OrdersBody, response=_SAVED, auth="admin", errors=(400, 401, 413, 422))
+    route(app, "GET", "/api/v1/conversations/{conversation_id}/orders", conversation_orders,
+          "The buyer's ten latest orders, for their agent", auth="agent", errors=(401, 403, 404))
     route(app, "GET", "/api/v1/orders/{order_id}", get_order, "One order, any buyer's", response=Order,
           auth="admin", errors=(401, 404))

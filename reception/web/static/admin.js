@@ -72,7 +72,9 @@ const STRINGS = {
     "modes.big_sale.desc": "大促期间的接待方式",
     "modes.penalty": "处罚期模式",
     "modes.penalty.desc": "店铺受处罚期间更严格的回复要求",
-    "modes.note": "目前在 reception.toml 中设置：[big_sale] enabled = true / [penalty] enabled = true，重启后生效。",
+    "modes.note": "大促模式在 reception.toml 的 [big_sale] 中设置（可设起止时间，无需重启）；处罚期模式可在此直接开关。",
+    "modes.penalty.switched_on": "已开启处罚期模式：机器人优先接待",
+    "modes.penalty.switched_off": "已关闭处罚期模式",
     "modes.on": "已开启",
     "modes.off": "未开启",
     "try.title": "试一试机器人",
@@ -159,7 +161,9 @@ const STRINGS = {
     "modes.big_sale.desc": "Service settings for big sales",
     "modes.penalty": "Penalty mode",
     "modes.penalty.desc": "Stricter replies while the shop is penalised",
-    "modes.note": "Set in reception.toml for now: [big_sale] enabled = true / [penalty] enabled = true, then restart.",
+    "modes.note": "Big-sale mode is set in reception.toml under [big_sale] (with an optional window, no restart needed); penalty mode is switched here.",
+    "modes.penalty.switched_on": "Penalty mode on: the bot takes buyers first",
+    "modes.penalty.switched_off": "Penalty mode off",
     "modes.on": "on",
     "modes.off": "off",
     "try.title": "Try the bot",
@@ -632,8 +636,11 @@ function renderRuns(runs) {
 function renderModes(modes) {
   const row = (key) => {
     const on = Boolean(modes[key]);
-    const input = el("input", { type: "checkbox", disabled: true, testid: `ad-mode-${key}`, "aria-label": t(`modes.${key}`) });
+    // penalty mode is switched here (robot reception imposed by the platform); big-sale mode lives in the config
+    const input = el("input", { type: "checkbox", disabled: key !== "penalty", testid: `ad-mode-${key}`,
+      "aria-label": t(`modes.${key}`) });
     input.checked = on;
+    if (key === "penalty") input.addEventListener("change", () => switchPenalty(input.checked));
     return el("div", { class: "switch-row", dataset: { mode: key, on: String(on) } },
       el("div", { class: "desc" },
         el("span", {}, `${t(`modes.${key}`)} `, el("span", { class: on ? "badge amber" : "badge", text: on ? t("modes.on") : t("modes.off") })),
@@ -641,6 +648,16 @@ function renderModes(modes) {
       el("label", { class: "switch" }, input, el("span", { class: "track" })));
   };
   fill($("#modes"), row("big_sale"), row("penalty"), el("div", { class: "note", text: t("modes.note") }));
+}
+
+async function switchPenalty(enabled) {
+  try {
+    renderModes(await call("/api/v1/modes/penalty", { method: "POST", body: { enabled } }));
+    toast(t(enabled ? "modes.penalty.switched_on" : "modes.penalty.switched_off"));
+  } catch (err) {
+    toast(errText(err), "error");
+    refresh();
+  }
 }
 
 // ---------- FAQ try-out ----------

@@ -67,7 +67,12 @@ const STRINGS = {
     "status.now": "状态：{s}",
     "side.noHistory": "没有更早的会话",
     "orders.none": "暂无订单数据",
-    "orders.hint": "尚未接入订单系统（可通过插件接入）",
+    "orders.hint": "该买家还没有订单",
+    "orders.status.unpaid": "待付款",
+    "orders.status.paid": "待发货",
+    "orders.status.shipped": "已发货",
+    "orders.status.delivered": "已签收",
+    "orders.status.after_sale": "售后中",
     "info.buyer": "买家",
     "info.channel": "渠道",
     "info.group": "分组",
@@ -149,7 +154,12 @@ const STRINGS = {
     "status.now": "Status: {s}",
     "side.noHistory": "No earlier conversations",
     "orders.none": "No order data",
-    "orders.hint": "No order system is connected yet (a plugin can add one)",
+    "orders.hint": "This buyer has no orders yet",
+    "orders.status.unpaid": "Unpaid",
+    "orders.status.paid": "Paid, not shipped",
+    "orders.status.shipped": "Shipped",
+    "orders.status.delivered": "Delivered",
+    "orders.status.after_sale": "After-sale",
     "info.buyer": "Buyer",
     "info.channel": "Channel",
     "info.group": "Group",
@@ -543,6 +553,33 @@ function renderBuyerInfo(conv) {
     ["info.lang", conv.lang ? t(`lang.${conv.lang}`) : null],
   ].filter(([, v]) => v);
   fill($("#buyer-info"), ...rows.flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v })]));
+  loadOrders(conv.conversation_id);
+}
+
+/** The buyer's latest orders: status, items, carrier and the latest tracking event. */
+async function loadOrders(id) {
+  let orders = [];
+  try {
+    orders = (await call(`/api/v1/conversations/${seg(id)}/orders`)).orders || [];
+  } catch (err) {
+    return; // the panel keeps its last content; the list refresh reports lost access
+  }
+  if (state.selected !== id) return;
+  if (!orders.length) {
+    fill($("#orders"), el("div", { class: "orders-empty" }, el("div", { text: t("orders.none") }),
+      el("div", { class: "small faint", text: t("orders.hint") })));
+    return;
+  }
+  fill($("#orders"), ...orders.map((o) => {
+    const items = (o.items || []).map((i) => `${i.name}${i.spec ? ` ${i.spec}` : ""} ×${i.qty}`).join("，");
+    const last = (o.tracking_events || []).slice(-1)[0];
+    return el("div", { class: "order-card", "data-testid": "ag-order" },
+      el("div", { class: "order-head" }, el("strong", { text: o.order_id }),
+        el("span", { class: "badge", text: t(`orders.status.${o.status}`) })),
+      el("div", { class: "small", text: items }),
+      o.carrier || o.tracking_no ? el("div", { class: "small faint", text: [o.carrier, o.tracking_no].filter(Boolean).join(" ") }) : null,
+      last ? el("div", { class: "small faint", text: `${formatTime(last.time)} ${last.text}` }) : null);
+  }));
 }
 
 async function loadMessages() {

@@ -64,7 +64,7 @@ class Turn:
 
 
 _REGISTRY: dict[str, "Skill"] = {}
-_last_read: tuple[Message, tuple[str, dict[str, Any]] | None] | None = None  # one read per message, not per skill
+FLOW_CACHE = "skills_flow"
 
 
 def active_skills(reception: Reception) -> list["Skill"]:
@@ -76,9 +76,10 @@ def active_skills(reception: Reception) -> list["Skill"]:
 async def current_flow(message: Message, conversation: Conversation,
                        reception: Reception) -> tuple[str, dict[str, Any]] | None:
     """(skill, state) of the conversation's live flow: stored, not timed out, its skill loaded."""
-    global _last_read
-    if _last_read is not None and _last_read[0] is message:
-        return _last_read[1]
+    # every skill asks for the same message: read the store once (kept on the hub, keyed by the message)
+    last = reception.state.get(FLOW_CACHE)
+    if last is not None and last[0] is message:
+        return last[1]
     flow = await reception.store.skill_state(conversation.id)
     if flow is not None:
         name, state = flow
@@ -86,7 +87,7 @@ async def current_flow(message: Message, conversation: Conversation,
         loaded = {s.name for s in active_skills(reception)}
         if at is None or message.created_at - at > FLOW_TIMEOUT or name not in loaded:
             flow = None
-    _last_read = (message, flow)
+    reception.state[FLOW_CACHE] = (message, flow)
     return flow
 
 

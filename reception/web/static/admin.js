@@ -1,7 +1,7 @@
 // The shop dashboard (/admin): today's figures, agents, queue, offline pool, modes, FAQ try-out.
 import {
   $, ApiError, LANG, api, el, every, fill, formatDuration, formatPercent, formatTime, makeT, reasonLabel, session,
-  setText, show, statusLabel, svg, translatePage, toast, errText,
+  setText, show, statusLabel, svg, translatePage, toast, errText, reportError,
 } from "./common.js";
 
 const STRINGS = {
@@ -556,7 +556,7 @@ async function assignPool() {
     for (const r of data.results || []) if (r.assigned) state.poolSelected.delete(r.conversation_id);
     await refresh();
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+    reportError(err);
   } finally {
     button.disabled = false;
   }
@@ -572,7 +572,7 @@ async function runPool() {
     else toast(t("pool.ran", { a: num(run.assigned), c: num(run.considered) }));
     await refresh();
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+    reportError(err);
   } finally {
     button.disabled = false;
   }

@@ -1,7 +1,7 @@
 // The agent workbench (/agent): own buyers with the 3-minute countdown, the conversation, replies.
 import {
   $, ApiError, LANG, api, bilingual, el, fill, formatClock, formatDuration, formatTime, makeT, reasonLabel, session,
-  setText, show, statusLabel, translatePage, toast, errText,
+  setText, show, statusLabel, translatePage, toast, errText, reportError,
 } from "./common.js";
 
 const STRINGS = {
@@ -789,7 +789,7 @@ async function send(anyway) {
     }
     refreshList(false);
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+    reportError(err);
   } finally {
     state.busy = false;
     $("#reply-send").disabled = false;
@@ -816,7 +816,7 @@ async function transfer() {
     closeView();
     refreshList(false);
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+    reportError(err);
   } finally {
     button.disabled = false;
   }
@@ -833,7 +833,7 @@ async function closeConversation() {
     closeView();
     refreshList(false);
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+    reportError(err);
   } finally {
     button.disabled = false;
   }

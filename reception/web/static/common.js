@@ -325,3 +325,8 @@ export function toast(text, kind = "") {
 
 /** The text to show for an error of any kind. */
 export const errText = (err) => (err && err.message) || String(err);
+
+/** Show a failed call's error, except a lost sign-in (the page handles that by signing out). */
+export function reportError(err) {
+  if (!(err instanceof ApiError && err.status === 401)) toast(errText(err), "error");
+}

@@ -1,4 +1,4 @@
-"""The `reception` command: serve · init · faq check/eval · plugins · orders import."""
+"""The `reception` command: serve · init · faq check/eval · plugins · orders import · report."""
 
 from __future__ import annotations
 
@@ -138,6 +138,12 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     return run(Path(args.file), _settings(args, demo_ok=True), args.partial, sys.stdout, sys.stderr)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .metrics.report import run
+
+    return run(_settings(args, demo_ok=True), args.start, args.end, args.json, sys.stdout, sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reception", description="Customer reception for online shops.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +183,14 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--db", help="SQLite file (default: the config's store.path)")
     load.add_argument("--partial", action="store_true", help="import the valid rows even when some are bad")
     load.set_defaults(func=cmd_orders_import)
+
+    report = sub.add_parser("report", help="the platform assessment metrics and intent analytics as tables")
+    report.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
+    report.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    report.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: today)")
+    report.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day, inclusive (default: today)")
+    report.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -166,7 +166,18 @@ class HoursSettings(WeekPlan):
 
 
 class AssessmentSettings(Section):
+    """The platform's assessment: its window, its time limits and how much volume a rate needs."""
+
     window: TimeWindow = "08:00-23:00"
+    first_reply_seconds: float = Field(default=120.0, gt=0, le=3600)  # the 2-minute first-reply rule
+    human_reply_seconds: float = Field(default=180.0, gt=0, le=3600)  # the 3-minute human reply rule
+    # a rate over fewer cases than this is reported as null (too few to judge)
+    min_volume: int = Field(default=1, ge=1, le=1_000_000)
+    # a bot-only session nobody wrote in for this long is over (it counts for the bot resolution rate)
+    idle_minutes: float = Field(default=30.0, gt=0, le=1440)
+    # intent analytics: the platform's longest range (longer only with allow_long=true), and the TOP n
+    intent_max_days: int = Field(default=31, ge=1, le=3660)
+    intent_top: int = Field(default=10, ge=1, le=100)
 
 
 class Period(Section):

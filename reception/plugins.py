@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "reception.compliance",
     "reception.faq.api",
     "reception.stats",
+    "reception.metrics.api",
     "reception.modes",
     "reception.coverage",
     "reception.orders.plugin",

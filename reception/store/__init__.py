@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import sqlite_utils
 
+from .metrics import MetricsReads
 from .reads import Delivery, Reads
 from .schema import migrate
 from .transaction import SQL, Transaction
@@ -44,7 +45,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-class Store(Reads):
+class Store(Reads, MetricsReads):
     """SQLite storage for conversations, messages, events, routing state and deliveries."""
 
     def __init__(self, path: Path, synchronous: str = "FULL", batch_max: int = 256) -> None:

@@ -6,6 +6,8 @@ from typing import Callable
 
 import sqlite_utils
 
+from . import ledger
+
 
 def _m001_core(db: sqlite_utils.Database) -> None:
     db["conversations"].create(
@@ -84,8 +86,14 @@ def _m005_skill_states(db: sqlite_utils.Database) -> None:
                               pk="conversation_id")
 
 
+def _m006_metric_ledger(db: sqlite_utils.Database) -> None:
+    # the session ledger behind the assessment metrics (see ledger.py), filled from the events already stored
+    ledger.create(db.conn)
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (1, _m001_core), (2, _m002_routing), (3, _m003_settings), (4, _m004_orders), (5, _m005_skill_states),
+    (6, _m006_metric_ledger),
 ]
 
 

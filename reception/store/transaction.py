@@ -9,7 +9,7 @@ from typing import Any
 from ..events import Event
 from ..models import Conversation, Message
 from ..orders.models import Order
-from . import codec
+from . import codec, ledger
 
 _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
 _ORDER = codec.ORDER_COLUMNS
@@ -40,6 +40,7 @@ SQL = {
     "skill_state_end": "DELETE FROM skill_states WHERE conversation_id=?",
     "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
     " VALUES (?,?,?,?,?,?,?,?)",
+    **ledger.SQL,  # the session ledger behind the metrics, folded with every event
 }
 
 
@@ -47,7 +48,7 @@ SQL = {
 class Transaction:
     """Writes that commit together or not at all; `events` are told to plugins after the commit."""
 
-    ops: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    ops: list[tuple[str, tuple[Any, ...] | dict[str, Any]]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     deliveries: int = 0  # outbox rows added: the delivery loop is woken once they are committed
     conversations: dict[str, Conversation] = field(default_factory=dict)
@@ -66,10 +67,11 @@ class Transaction:
         self.ops.append(("message", codec.message_row(msg)))
 
     def add_event(self, event: Event) -> None:
+        """Store the event, and fold it into the session ledger (`ledger.fold`)."""
         self.events.append(event)
-        self.ops.append(("event", (
-            event.name, codec.ts(event.at), event.conversation_id, event.customer_id, codec.dumps(event.data),
-        )))
+        at = codec.ts(event.at)
+        self.ops.append(("event", (event.name, at, event.conversation_id, event.customer_id, codec.dumps(event.data))))
+        self.ops.extend(ledger.fold(event.name, at, event.conversation_id, event.data))
 
     def remember_response(self, key: str, customer_id: str, body: dict[str, Any], at: datetime) -> None:
         self.ops.append(("idempotency", (key, customer_id, codec.dumps(body), codec.ts(at))))

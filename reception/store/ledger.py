@@ -1,0 +1,124 @@
+"""The session ledger: a per-conversation summary of the event log, written with every event.
+
+Metrics must answer over a month of events in well under a second, so
+instead of visiting every event of every session at read time, each event
+is folded into two tables in the transaction that stores it
+(`Transaction.add_event` appends the ops `fold` returns):
+
+``metric_sessions``, one row per conversation, in the order they started (rowid):
+    started (conversation.started), req_at / reason / req_intent (the first
+    handover.requested), bot_intent (the first bot.answered), first_since
+    (since_request_seconds of the first agent.replied), replies, assigned
+    (count), asg_at_req (an assignment at the very instant of the first
+    request), asg_group (the first assignment's group), wait_group (the first
+    queued / pooled group), agent (the last assigned agent), pool_first /
+    pool_last (conversation.pooled or coverage.bot_took_over), closed,
+    last_at (the buyer's latest message), ratings / dissatisfied (satisfaction.rated),
+    turn_open (when the buyer's current unanswered turn with a human began).
+``metric_turns``, one row per finished buyer turn in the human phase, with
+    its session's start, group and handover reason (so reports need no join):
+    a turn opens with an assignment or a buyer message while assigned
+    (message.received with status 'assigned') and ends with the next
+    agent.replied (answered, by that agent) or with conversation.closed
+    (unanswered, the holder's); ``wait`` is answered - opened in seconds, to
+    the millisecond. A reassignment does not restart the clock.
+
+Only raw facts are kept (times, counts), never thresholds, so any rule and
+any period can be evaluated at read time. The ledger is a pure left fold of
+the events in id order; migration 6 created it and folded every event
+already stored. A change of the fold is a new migration that rebuilds the
+tables the same way. (Triggers would do the same, but a trigger that calls
+``json_extract`` makes SQLite keep a statement journal for every event
+insert inside the store's savepoints: four times the cost of this.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+TABLES = [
+    """CREATE TABLE metric_sessions (
+        id INTEGER PRIMARY KEY, conversation_id TEXT UNIQUE, started TEXT, req_at TEXT, reason TEXT,
+        req_intent TEXT, bot_intent TEXT, first_since REAL, replies INTEGER DEFAULT 0, assigned INTEGER DEFAULT 0,
+        asg_at_req INTEGER DEFAULT 0, asg_group TEXT, wait_group TEXT, agent TEXT, pool_first TEXT,
+        pool_last TEXT, closed INTEGER DEFAULT 0, last_at TEXT, ratings INTEGER DEFAULT 0,
+        dissatisfied INTEGER DEFAULT 0, turn_open TEXT)""",
+    "CREATE INDEX idx_metric_sessions_started ON metric_sessions (started)",
+    """CREATE TABLE metric_turns (
+        id INTEGER PRIMARY KEY, conversation_id TEXT, started TEXT, grp TEXT, reason TEXT, opened TEXT,
+        answered TEXT, wait REAL, agent TEXT)""",
+    "CREATE INDEX idx_metric_turns_started ON metric_turns (started, grp, reason, agent, wait)",
+]
+
+_S, _ROW = "UPDATE metric_sessions SET", "WHERE conversation_id=:cid"
+_END_TURN = ("INSERT INTO metric_turns (conversation_id, started, grp, reason, opened, answered, wait, agent)"
+             " SELECT conversation_id, started, COALESCE(asg_group, wait_group), reason, turn_open, :answered,"
+             " CASE WHEN :answered IS NOT NULL THEN round((julianday(:answered) - julianday(turn_open)) * 86400.0, 3)"
+             f" END, COALESCE(:agent, agent) FROM metric_sessions {_ROW} AND turn_open IS NOT NULL")
+
+# the statements of the fold, by op name (named parameters: cid, at and the event's fields)
+SQL = {
+    "m_start": "INSERT INTO metric_sessions (conversation_id, started, last_at) VALUES (:cid, :at, :at)"
+               " ON CONFLICT (conversation_id) DO UPDATE SET started=COALESCE(started, excluded.started)",
+    "m_seen": f"{_S} last_at=:at {_ROW} AND last_at<:at",
+    "m_requested": f"{_S} req_at=:at, reason=:reason, req_intent=:intent {_ROW} AND req_at IS NULL",
+    "m_answered": f"{_S} bot_intent=:intent {_ROW} AND bot_intent IS NULL",
+    "m_assigned": f"{_S} assigned=assigned+1, asg_at_req=(asg_at_req OR :at IS req_at), agent=:agent,"
+                  f" asg_group=COALESCE(asg_group, :grp), turn_open=COALESCE(turn_open, :at) {_ROW}",
+    "m_asked": f"{_S} turn_open=:at {_ROW} AND turn_open IS NULL",
+    "m_waiting": f"{_S} wait_group=:grp {_ROW} AND wait_group IS NULL",
+    "m_pooled": f"{_S} pool_first=COALESCE(pool_first, :at), pool_last=:at {_ROW}",
+    "m_turn": _END_TURN,
+    "m_replied": f"{_S} replies=replies+1, turn_open=NULL, first_since=CASE WHEN first_since IS NULL AND :first"
+                 f" THEN :since ELSE first_since END {_ROW}",
+    "m_closed": f"{_S} closed=1, turn_open=NULL {_ROW}",
+    "m_rated": f"{_S} ratings=ratings+1, dissatisfied=dissatisfied+(:label IS 'dissatisfied') {_ROW}",
+}
+
+Op = tuple[str, dict[str, Any]]
+
+
+def fold(name: str, at: str, conversation_id: str | None, data: dict[str, Any]) -> list[Op]:
+    """The ledger ops for one event (`at` as stored)."""
+    if conversation_id is None:
+        return []
+    p: dict[str, Any] = {"cid": conversation_id, "at": at}
+    if name == "conversation.started":
+        return [("m_start", p)]
+    ops: list[Op] = []
+    get = data.get
+    if name == "handover.requested":
+        ops.append(("m_requested", {**p, "reason": get("reason"), "intent": get("intent")}))
+    elif name == "bot.answered":
+        ops.append(("m_answered", {**p, "intent": get("intent")}))
+    elif name == "conversation.assigned":
+        ops.append(("m_assigned", {**p, "agent": get("agent_id"), "grp": get("group")}))
+    elif name == "message.received":
+        ops.append(("m_seen", p))
+        if get("status") == "assigned":
+            ops.append(("m_asked", p))
+    elif name == "agent.replied":
+        ops += [("m_turn", {**p, "answered": at, "agent": get("agent_id")}),
+                ("m_replied", {**p, "first": bool(get("first")), "since": get("since_request_seconds")})]
+    elif name == "conversation.closed":
+        ops += [("m_turn", {**p, "answered": None, "agent": None}), ("m_closed", p)]
+    elif name == "satisfaction.rated":
+        ops.append(("m_rated", {**p, "label": get("label")}))
+    if name in ("conversation.queued", "conversation.pooled"):
+        ops.append(("m_waiting", {**p, "grp": get("group")}))
+    if name in ("conversation.pooled", "coverage.bot_took_over"):
+        ops.append(("m_pooled", p))
+    return ops
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the ledger on `conn` (inside the migration's transaction), then fold every stored event, in order."""
+    for statement in TABLES:
+        conn.execute(statement)
+    rows = conn.execute("SELECT name, at, conversation_id, data FROM events WHERE conversation_id IS NOT NULL"
+                        " ORDER BY id")
+    for name, at, conversation_id, data in rows:
+        for op, params in fold(name, at, conversation_id, json.loads(data or "{}")):
+            conn.execute(SQL[op], params)

@@ -90,3 +90,17 @@ async def eventually(check, timeout: float = 5.0):
 def agent(name: str, groups: list[str], max_concurrent: int = 2, **extra):
     return {"id": f"shop:{name}", "token": f"{name}-token", "groups": groups, "max_concurrent": max_concurrent,
             **extra}
+
+
+async def reply(client, conversation_id: str, name: str, text: str = "您好"):
+    """Agent `name` (token "<name>-token") replies in the conversation."""
+    response = await client.post(f"/api/v1/conversations/{conversation_id}/messages", json={"text": text},
+                                 headers=bearer(f"{name}-token"))
+    assert response.status == 200, await response.text()
+
+
+async def close(client, conversation_id: str, name: str):
+    """Agent `name` closes the conversation."""
+    response = await client.post(f"/api/v1/conversations/{conversation_id}/close", headers=bearer(f"{name}-token"))
+    assert response.status == 200, await response.text()
+    return await response.json()

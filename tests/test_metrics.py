@@ -7,7 +7,7 @@ import json
 import math
 import re
 
-from conftest import ADMIN, agent, bearer, eventually, send, set_status
+from conftest import ADMIN, agent, bearer, eventually, send, set_status, close, reply
 from reception.cli import main
 from reception.core import RECEPTION
 
@@ -16,17 +16,6 @@ TEAM = [agent("alice", ["pre_sales"], max_concurrent=1, welcome=WELCOME),
         agent("bob", ["pre_sales"], max_concurrent=1)]
 RULES = {"rules": [{"group": "pre_sales", "reasons": ["requested"]}]}
 DAY = "2026-11-11"  # the virtual clock starts at 08:00 in Shanghai: t below is seconds after that
-
-
-async def reply(client, conversation_id: str, name: str, text: str = "您好，我来帮您看看"):
-    response = await client.post(f"/api/v1/conversations/{conversation_id}/messages", json={"text": text},
-                                 headers=bearer(f"{name}-token"))
-    assert response.status == 200, await response.text()
-
-
-async def close(client, conversation_id: str, name: str):
-    response = await client.post(f"/api/v1/conversations/{conversation_id}/close", headers=bearer(f"{name}-token"))
-    assert response.status == 200, await response.text()
 
 
 async def five_handovers(client, clock) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import ADMIN, agent, bearer, eventually, send, set_status
+from conftest import ADMIN, agent, bearer, eventually, send, set_status, close, reply
 from reception.core import RECEPTION
 
 TEAM = [agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"]), agent("carol", ["after_sales"])]
@@ -13,18 +13,6 @@ TEAM = [agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"]), agent("carol
 async def shop(start, **sections):
     sections.setdefault("agents", TEAM)
     return await start(**sections)
-
-
-async def reply(client, conversation_id: str, name: str, text: str = "您好"):
-    response = await client.post(f"/api/v1/conversations/{conversation_id}/messages", json={"text": text},
-                                 headers=bearer(f"{name}-token"))
-    assert response.status == 200, await response.text()
-
-
-async def close(client, conversation_id: str, name: str):
-    response = await client.post(f"/api/v1/conversations/{conversation_id}/close", headers=bearer(f"{name}-token"))
-    assert response.status == 200, await response.text()
-    return await response.json()
 
 
 async def holder(client, conversation_id: str) -> str | None:

@@ -214,6 +214,25 @@ class SwitchSettings(Period):
         return self.enabled and self.covers(now)
 
 
+class AlertThresholds(Section):
+    """Limits on the previous hour's figures; a figure past its limit raises an alert."""
+
+    first_reply_2min_min: float | None = Field(default=None, ge=0, le=1)
+    human_reply_3min_min: float | None = Field(default=None, ge=0, le=1)
+    non_service_max: float | None = Field(default=None, ge=0, le=1)
+
+
+class AlertSettings(AlertThresholds):
+    """Alerts on the assessment figures, checked three minutes past every hour for the hour before."""
+
+    enabled: bool = True
+    first_reply_2min_min: float | None = Field(default=0.8, ge=0, le=1)
+    human_reply_3min_min: float | None = Field(default=0.8, ge=0, le=1)
+    non_service_max: float | None = Field(default=0.1, ge=0, le=1)
+    min_requests: int = Field(default=3, ge=1)  # fewer human requests in the hour: no judgement
+    webhook_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+
 class BigSaleSettings(SwitchSettings):
     """Big-sale mode (大促): while active, these values replace the everyday ones; unset ones stay."""
 
@@ -223,6 +242,7 @@ class BigSaleSettings(SwitchSettings):
     pool_interval_minutes: int | None = Field(default=None, ge=1, le=1440)
     faq: list[Path] = Field(default_factory=list)  # extra FAQ folders: sale rules, pre-sale dates, delays
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    alerts: AlertThresholds | None = None  # alert limits in force during the sale
 
 
 class SentimentSettings(Section):
@@ -260,6 +280,7 @@ class Settings(Section):
     penalty: SwitchSettings = Field(default_factory=SwitchSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     offline_pool: OfflinePoolSettings = Field(default_factory=OfflinePoolSettings)
     faq: list[Path] = Field(default_factory=lambda: [BUNDLED_FAQ])

@@ -175,3 +175,15 @@ def coverage_check(conversation: "Conversation", now: "datetime", reception: "Re
     The bot then says so honestly, keeps answering, and leaves the buyer in
     the offline pool.
     """
+
+
+@hookspec
+def alert(alert: "dict[str, Any]", reception: "Reception") -> Any:
+    """Async ok. An assessment figure of the previous hour went past its limit.
+
+    ``alert`` holds ``metric``, ``value``, ``limit``, ``direction`` (``below``
+    or ``above``), ``date``, ``hour`` and ``requests``. It is already stored as
+    an ``alert.raised`` event. The default logs a warning and, with
+    ``[alerts] webhook_url``, POSTs the alert there (signed like webhook
+    callbacks when ``[webhook] secret`` is set). Failures are logged.
+    """

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "reception.faq.api",
     "reception.stats",
     "reception.metrics.api",
+    "reception.metrics.alerts",
     "reception.modes",
     "reception.coverage",
     "reception.orders.plugin",

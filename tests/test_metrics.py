@@ -7,7 +7,7 @@ import json
 import math
 import re
 
-from conftest import ADMIN, agent, bearer, eventually, send, set_status, close, reply
+from conftest import ADMIN, agent, eventually, send, set_status, close, reply
 from reception.cli import main
 from reception.core import RECEPTION
 

@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from typing import Any, Literal
 

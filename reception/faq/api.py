@@ -44,8 +44,6 @@ async def try_out(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     require_admin(request, reception.settings.admin.token)
     body = await read_body(request, TryBody)
-    from ..handover import human_request_kind
-
     threshold = bigsale.answer_threshold(reception.settings, reception.clock.now())
     match = matcher(reception).match(body.text)
     requested = human_request_kind(body.text)

@@ -1,0 +1,163 @@
+"""Settings: `reception.toml` read into pydantic models, with `RECEPTION_*` environment overrides.
+
+`load_settings` is the only way in. An invalid file stops the start with a
+`ConfigError` naming the field path (``agents.0.max_concurrent``) and the reason.
+Tokens are hashed as soon as they are read; plain tokens are never kept. The
+tables themselves are in `sections`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .sections import (
+    AdminSettings, AgentSettings, AlertSettings, AssessmentSettings, BigSaleSettings, BotSettings, HoursSettings,
+    OfflinePoolSettings, RoutingSettings, Section, SentimentSettings, ServerSettings, StoreSettings, SwitchSettings,
+    WebchatSettings, WebhookSettings,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+BUNDLED_FAQ = PROJECT_ROOT / "faq"
+ENV_PREFIX = "RECEPTION_"
+
+__all__ = ["BUNDLED_FAQ", "AssessmentSettings", "ConfigError", "HoursSettings", "Settings", "SwitchSettings",
+           "describe_errors", "load_settings"]
+
+
+class Settings(Section):
+    """The whole configuration of one shop."""
+
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    webchat: WebchatSettings = Field(default_factory=WebchatSettings)
+    agents: list[AgentSettings] = Field(default_factory=list)
+    hours: HoursSettings = Field(default_factory=HoursSettings)
+    assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
+    big_sale: BigSaleSettings = Field(default_factory=BigSaleSettings)
+    penalty: SwitchSettings = Field(default_factory=SwitchSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    offline_pool: OfflinePoolSettings = Field(default_factory=OfflinePoolSettings)
+    faq: list[Path] = Field(default_factory=lambda: [BUNDLED_FAQ])
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    plugins_dir: Path | None = None
+    # [plugin.NAME] tables: each plugin validates its own with pydantic at start
+    plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("agents")
+    @classmethod
+    def _unique_agents(cls, agents: list[AgentSettings]) -> list[AgentSettings]:
+        seen = set()
+        for agent in agents:
+            if agent.id in seen:
+                raise ValueError(f"duplicate agent id {agent.id!r}")
+            seen.add(agent.id)
+        return agents
+
+    @model_validator(mode="after")
+    def _known_groups_and_agents(self) -> "Settings":
+        groups = {g for agent in self.agents for g in agent.groups}
+        agents = {agent.id for agent in self.agents}
+        for i, rule in enumerate(self.routing.rules):
+            if rule.group not in groups:
+                raise ValueError(f"routing.rules.{i}.group: no agent is in group {rule.group!r}")
+        for group in self.offline_pool.groups:
+            if group not in groups:
+                raise ValueError(f"offline_pool.groups: no agent is in group {group!r}")
+        for agent in self.offline_pool.agents:
+            if agent not in agents:
+                raise ValueError(f"offline_pool.agents: unknown agent {agent!r}")
+        return self
+
+    def group_names(self) -> set[str]:
+        """Every agent group named in the config."""
+        return {g for agent in self.agents for g in agent.groups}
+
+
+class ConfigError(ValueError):
+    """An unusable configuration; the message names the source, the field path and the reason."""
+
+
+def _env_value(raw: str) -> Any:
+    # JSON lists and tables pass through; everything else stays a string for pydantic to coerce
+    if raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    """`RECEPTION_BOT__ANSWER_THRESHOLD=0.6` sets ``bot.answer_threshold``."""
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
+        if not path:
+            continue
+        node = data
+        for key in path[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{name}: {'.'.join(path)} is not a table")
+            node = child
+        node[path[-1]] = _env_value(raw)
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per invalid field: ``path.to.field: reason``."""
+    lines = []
+    for err in error.errors():
+        path = ".".join(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {message}" if path else message)
+    return "; ".join(lines)
+
+
+def load_settings(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read `path` (optional), apply environment overrides, then `overrides`; validate.
+
+    Relative paths in the file (``store.path``, ``faq``) are taken relative to the file.
+    """
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: file not found") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not valid UTF-8") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        base = path.resolve().parent
+    _apply_env(data, env)
+    for key, value in (overrides or {}).items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        source = str(path) if path else "configuration"
+        raise ConfigError(f"{source}: {describe_errors(exc)}") from None
+    settings.store.path = base / settings.store.path
+    settings.faq = [base / p for p in settings.faq]
+    settings.big_sale.faq = [base / p for p in settings.big_sale.faq]
+    if settings.plugins_dir is not None:
+        settings.plugins_dir = base / settings.plugins_dir
+    return settings

@@ -1,7 +1,8 @@
 """Today's figures for the shop dashboard, a default plugin: ``GET /api/v1/stats/today`` and ``/api/v1/modes``.
 
 A quick view of the day as it stands, in the shop's timezone, read from the
-event log; the platform's full assessment metrics have their own module.
+event log; the platform's rates come from `metrics.assessment`, the one place
+they are defined.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from . import events as ev
 from .core import RECEPTION, Reception
 from .hookspecs import hookimpl
 from .http import json_response, require_admin
+from .metrics.assessment import assess
 from .openapi import route
 
 
@@ -33,6 +35,7 @@ async def today(request: web.Request) -> web.Response:
     sessions = sum(s["sessions"] for s in by_hour)
     handovers = await store.event_field_counts(ev.HANDOVER_REQUESTED, "reason", start, end)
     firsts = await store.first_replies(start, end)
+    assessment = await assess(store, reception.settings, local.date(), local.date(), reception.clock.now())
     ratings = await store.event_field_counts(ev.SATISFACTION_RATED, "label", start, end)
     router = reception.router
     return json_response({
@@ -43,7 +46,8 @@ async def today(request: web.Request) -> web.Response:
         "assigned": sum(1 for c in router.active.values() if c.status == "assigned"),
         "queued_now": len(router.queue),
         "pool_now": sum(1 for c in router.active.values() if c.status == "offline"),
-        "first_reply_2min_rate": round(sum(1 for s in firsts if s <= 120) / len(firsts), 4) if firsts else None,
+        # the platform's rate, defined once in metrics.assessment (requests never answered count as misses)
+        "first_reply_2min_rate": assessment["first_reply_2min_rate"],
         "avg_first_reply_seconds": round(sum(firsts) / len(firsts), 1) if firsts else None,
         "ratings": {label: ratings.get(label, 0) for label in ("satisfied", "neutral", "dissatisfied")},
         "by_hour": by_hour,

@@ -17,7 +17,7 @@ from ..models import Identifier
 from ..openapi import route
 from .agents import AgentState
 from .offline import run_pool
-from .router import RoutingError
+from .actions import RoutingError
 from .views import conversation_view
 
 

@@ -17,7 +17,7 @@ from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
 from ..models import MAX_TEXT, Conversation, Identifier, Message, clean_text
 from ..openapi import route
-from .router import RoutingError
+from .actions import RoutingError
 from .views import conversation_view, message_view
 
 MESSAGES = {"type": "object", "properties": {

@@ -1,0 +1,104 @@
+"""What agents and the admin do to a conversation: close, transfer, accept, and agents' status.
+
+A mixin of `Router`: every action runs with the router's lock held and adds
+its writes to the caller's transaction; a refused action raises
+`RoutingError` before it changes anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import events as ev
+from .. import texts
+from ..events import Event
+from ..models import Conversation
+from ..store import Transaction
+from .agents import AgentState
+
+class RoutingError(ValueError):
+    """A routing action that cannot be done as asked; `code` is the API error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class Actions:
+    """Close, transfer, accept and status changes; mixed into `Router`, whose state and moves
+    (`book`, `assign`, `enqueue`, `pick`, `drain`, `say` …) they use."""
+
+    async def close(self, tx: Transaction, conv: Conversation, now: datetime, by: str) -> None:
+        """End the conversation; a human-served buyer is asked for a rating; the queue moves."""
+        agent_id = conv.agent_id if conv.status == "assigned" else None
+        self._untrack(conv)
+        if agent_id and conv.assigned_at:
+            self._service.append((now - conv.assigned_at).total_seconds())
+        conv.status, conv.closed_at, conv.updated_at = "closed", now, now
+        conv.awaiting_since = conv.reminded_at = None
+        conv.rating_pending = bool(agent_id)
+        tx.save_conversation(conv)
+        tx.add_event(Event(name=ev.CONVERSATION_CLOSED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id, data={"by": by, "agent_id": agent_id}))
+        if agent_id:
+            self.say(tx, conv, texts.rating_request(conv.lang), now, live=False, kind="rating_request")
+            tx.add_event(Event(name=ev.SATISFACTION_REQUESTED, at=now, conversation_id=conv.id,
+                               customer_id=conv.customer_id, data={"agent_id": agent_id}))
+        await self.drain(tx, now)
+
+    async def transfer(self, tx: Transaction, conv: Conversation, now: datetime, by: str,
+                       agent_id: str | None = None, group: str | None = None) -> None:
+        """Move a human-held conversation to another agent or group; raises `RoutingError`, changing nothing."""
+        current = conv.agent_id
+        if agent_id is not None:
+            target = self.book.get(agent_id)
+            if target is None:
+                raise RoutingError(404, "unknown_agent", f"no agent {agent_id!r}")
+            if target.id == current:
+                raise RoutingError(409, "same_agent", "the conversation is already with this agent")
+            if target.status == "offline":
+                raise RoutingError(409, "agent_offline", f"{agent_id} is offline")
+            if not target.has_room:
+                raise RoutingError(409, "agent_at_capacity", f"{agent_id} is at their maximum")
+        else:
+            if group not in self.settings.group_names():
+                raise RoutingError(422, "unknown_group", f"no agent group {group!r}")
+            target = await self.pick(conv, group, exclude=[current] if current else [])
+            if target is None and not self.anyone_online(group):
+                raise RoutingError(409, "group_unavailable", f"nobody in group {group!r} is online")
+        # checks done: from here on the move happens
+        tx.add_event(Event(name=ev.CONVERSATION_TRANSFERRED, at=now, conversation_id=conv.id,
+                           customer_id=conv.customer_id,
+                           data={"from": current, "to_agent": agent_id, "to_group": group, "by": by}))
+        self.say(tx, conv, texts.transferred(conv.lang), now, live=False, kind="transfer")
+        if group is not None:
+            conv.group = group
+        if target is not None:
+            self.assign(tx, conv, target, now, via="transfer")
+        else:
+            self.enqueue(tx, conv, now, live=False)
+        await self.drain(tx, now)
+
+    async def accept(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime,
+                     via: str = "accept", force_room: bool = False) -> None:
+        """An agent (or the admin for them) takes a queued or pooled buyer; raises `RoutingError`."""
+        if conv.status not in ("queued", "offline") and not (via == "pool" and conv.status == "bot"):
+            raise RoutingError(409, "not_waiting", "the conversation is not in the queue or the offline pool")
+        if agent.status == "offline":
+            raise RoutingError(409, "agent_offline", f"{agent.id} is offline")
+        if not agent.has_room and not force_room:
+            raise RoutingError(409, "agent_at_capacity", f"{agent.id} is at their maximum")
+        self.assign(tx, conv, agent, now, via=via)
+        if via == "pool":
+            self.say(tx, conv, texts.POOL_NOTICE, now, live=False, kind="agent_notice", to_buyer=False)
+
+    def set_status(self, tx: Transaction, agent: AgentState, status: str, now: datetime) -> bool:
+        """Change an agent's status; True when it changed."""
+        if agent.status == status:
+            return False
+        tx.add_event(Event(name=ev.AGENT_STATUS_CHANGED, at=now,
+                           data={"agent_id": agent.id, "from": agent.status, "to": status}))
+        agent.status, agent.status_at = status, now  # type: ignore[assignment]
+        tx.save_agent_state(agent.id, status, now, agent.last_assigned_at)
+        self.changed.set()
+        return True

@@ -17,6 +17,7 @@ from ..models import Identifier
 from ..openapi import route
 from .agents import AgentState
 from .offline import run_pool
+from . import work
 from .actions import RoutingError
 from .views import conversation_view
 
@@ -54,10 +55,7 @@ def _agent(request: web.Request) -> tuple[Reception, Caller, AgentState]:
 async def set_status(request: web.Request) -> web.Response:
     reception, _, agent = _agent(request)
     body = await read_body(request, StatusBody)
-    router, now = reception.router, reception.clock.now()
-    async with router.change() as tx:
-        if router.set_status(tx, agent, body.status, now) and body.status != "offline":
-            await router.drain(tx, now)
+    await work.set_status(reception, agent, body.status)
     return json_response({"agent": agent.view()})
 
 

@@ -15,8 +15,9 @@ from ..core import RECEPTION, Reception
 from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
-from ..models import MAX_TEXT, Conversation, Identifier, Message, clean_text
+from ..models import MAX_TEXT, Conversation, Identifier, clean_text
 from ..openapi import route
+from . import work
 from .actions import RoutingError
 from .views import conversation_view, message_view
 
@@ -91,29 +92,18 @@ async def post_message(request: web.Request) -> web.Response:
     reception, who, conv = await load(request)
     body = await read_body(request, ReplyBody)
     require_holder(who, conv)
-    now = reception.clock.now()
-    message = Message(conversation_id=conv.id, sender="agent", text=body.text, created_at=now,
-                      agent_id=who.agent_id or "admin", lang=conv.lang)
     try:
-        message = await reception.filter_outbound(message)
+        message = await work.reply(reception, conv, who.agent_id or "admin", body.text,
+                                   check=lambda live: require_holder(who, live))
     except Refused as exc:
         raise ApiError(422, exc.code, str(exc)) from None
-    router = reception.router
-    async with router.change() as tx:
-        conv = router.current(conv)
-        require_holder(who, conv)  # it may have moved while the filter ran
-        if conv.status == "closed":
-            raise ApiError(409, "conversation_closed", "the conversation is closed")
-        agent = router.book.get(message.agent_id or "")
-        if agent is not None and message.text == (agent.welcome or "").format(name=agent.name):
-            message.kind = "welcome"  # the canned greeting is not a reply
-        reception.stage(tx, conv, message)
-        if conv.status == "assigned":
-            router.agent_replied(tx, conv, message, now)
+    except RoutingError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from None
     return json_response({"message": message_view(message), "warnings": message.warnings})
 
 
 async def _act(request: web.Request, action: str) -> web.Response:
+    """Transfer or accept, decided under the router's lock."""
     reception, who, conv = await load(request)
     body: Any = None
     if action == "transfer":
@@ -124,13 +114,7 @@ async def _act(request: web.Request, action: str) -> web.Response:
     async with router.change() as tx:
         conv = router.current(conv)
         try:
-            if action == "close":
-                require_holder(who, conv)
-                if conv.status in ("closed", "bot"):
-                    raise ApiError(409, f"conversation_{conv.status}", f"a conversation held by the {conv.status} "
-                                   "cannot be closed" if conv.status == "bot" else "the conversation is closed")
-                await router.close(tx, conv, now, by=who.agent_id or "admin")
-            elif action == "transfer":
+            if action == "transfer":
                 if not who.admin and not (conv.status == "assigned" and conv.agent_id == who.agent_id):
                     raise ApiError(403, "not_your_conversation", "this conversation is not assigned to you")
                 if conv.status not in ("assigned", "queued", "offline"):
@@ -156,7 +140,12 @@ async def _act(request: web.Request, action: str) -> web.Response:
 
 
 async def close(request: web.Request) -> web.Response:
-    return await _act(request, "close")
+    reception, who, conv = await load(request)
+    try:
+        conv = await work.close(reception, conv, who.agent_id or "admin", check=lambda live: require_holder(who, live))
+    except RoutingError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from None
+    return json_response({"conversation": conversation_view(conv, reception.clock.now())})
 
 
 async def transfer(request: web.Request) -> web.Response:

@@ -319,6 +319,8 @@ class Router(Actions):
         """Serve queued buyers in order while agents have room; tell the rest their new position."""
         served = 0
         for conv in self.queue.ordered(all_groups=True):
+            if not any(a.status != "offline" and a.has_room for a in self.book.agents.values()):
+                break  # nobody can take anyone: a long queue in a sale must not cost a lookup per buyer
             agent = await self.pick(conv, conv.group)
             if agent is not None:
                 self.assign(tx, conv, agent, now, via="queue")

@@ -1,4 +1,4 @@
-"""The `reception` command: serve · init · faq check/eval · plugins · orders import · report."""
+"""The `reception` command: serve · init · faq check/eval · plugins · orders import · report · simulate."""
 
 from __future__ import annotations
 
@@ -141,7 +141,50 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .metrics.report import run
 
-    return run(_settings(args, demo_ok=True), args.start, args.end, args.json, sys.stdout, sys.stderr)
+    html = Path(args.html) if args.html else None
+    return run(_settings(args, demo_ok=True), args.start, args.end, args.json, sys.stdout, sys.stderr, html=html)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from .simulate import find_scenario, load_scenario, simulate
+    from .simulate.output import page, render
+
+    scenario = load_scenario(find_scenario(args.scenario))
+    if args.seed is not None:
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    if args.conversations is not None:
+        if args.conversations < 1:
+            raise CliError("--conversations must be at least 1")
+        scenario = scenario.scaled_to(args.conversations)
+    if args.html and not Path(args.html).resolve().parent.is_dir():
+        raise CliError(f"cannot write {args.html}: no directory {Path(args.html).resolve().parent}")
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            unit = "conversations" if stage == "day" else "hours"
+            bars[stage] = tqdm(total=total, unit=f" {unit}", desc="simulating the day" if stage == "day"
+                               else "searching the staffing", disable=args.quiet or not sys.stderr.isatty(), leave=False,
+                               file=sys.stderr, mininterval=0.5)
+        bars[stage].update(done - bars[stage].n)
+
+    result = simulate(scenario, advice=not args.no_advice, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(render(result))
+    if args.html:
+        Path(args.html).write_text(page(result), encoding="utf-8")
+        print(f"wrote {args.html}")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -189,8 +232,21 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--db", help="SQLite file (default: the config's store.path)")
     report.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: today)")
     report.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day, inclusive (default: today)")
-    report.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
+    output = report.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
+    output.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts to FILE")
     report.set_defaults(func=cmd_report)
+
+    simulate = sub.add_parser("simulate", help="rehearse a day (a big sale) and get staffing advice per hour")
+    simulate.add_argument("scenario", help="SCENARIO.toml, or the name of a bundled one (double11)")
+    simulate.add_argument("--conversations", type=int, metavar="N",
+                          help="scale the day to N conversations, agents in proportion")
+    simulate.add_argument("--seed", type=int, help="another random day with the same shape")
+    simulate.add_argument("--no-advice", action="store_true", help="skip the staffing search")
+    simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    simulate.add_argument("--html", metavar="FILE", help="also write an HTML page with charts to FILE")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.set_defaults(func=cmd_simulate)
     return parser
 
 

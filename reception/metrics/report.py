@@ -1,7 +1,8 @@
 """``reception report --from --to``: the assessment and intent analytics of a shop's database as terminal tables.
 
 The figures are the very ones the API answers (the same functions over the
-same store); ``--json`` prints them as JSON instead.
+same store); ``--json`` prints them as JSON instead, ``--html FILE`` writes
+them as a page with charts (`reception.metrics.html`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from ..config import Settings
@@ -56,23 +58,30 @@ def _breakdown(title: str, key: str, rows: list[dict[str, Any]],
     return f"{title}\n" + table([key] + [h for h, _, _ in cols], body)
 
 
+def summary(a: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The headline figures of an assessment: (key in the answer, label, formatted value, detail)."""
+    return [
+        ("sessions", "sessions", num(a["sessions"]), f"started in {a['window']} ({a['timezone']})"),
+        ("human_requests", "human requests", num(a["human_requests"]), ""),
+        ("first_reply_2min_rate", "2-min first-reply rate", pct(a["first_reply_2min_rate"]),
+         f"{a['first_replies_in_time']} of {a['human_requests']} within {a['thresholds']['first_reply_seconds']:g} s"),
+        ("human_reply_3min_rate", "3-min human reply rate", pct(a["human_reply_3min_rate"]),
+         f"{a['turns_in_time']} of {a['turns']} turns within {a['thresholds']['human_reply_seconds']:g} s"),
+        ("avg_response_seconds", "average response time", secs(a["avg_response_seconds"]), "answered turns"),
+        ("non_service_rate", "non-service rate", pct(a["non_service_rate"]),
+         f"type 1 (offline pool): {a['non_service_type1']}, type 2 (welcome only): {a['non_service_type2']}"),
+        ("dissatisfaction_rate", "dissatisfaction rate", pct(a["dissatisfaction_rate"]),
+         f"{a['dissatisfied']} of {a['ratings']} ratings"),
+        ("bot_resolution_rate", "bot resolution rate", pct(a["bot_resolution_rate"]),
+         f"{a['bot_resolved']} of {a['sessions']} sessions"),
+    ]
+
+
 def render(assessment: dict[str, Any], intents: dict[str, Any]) -> str:
     """Every table of the report."""
     a = assessment
-    summary = [
-        ["sessions", num(a["sessions"]), f"started in {a['window']} ({a['timezone']})"],
-        ["human requests", num(a["human_requests"]), ""],
-        ["2-min first-reply rate", pct(a["first_reply_2min_rate"]),
-         f"{a['first_replies_in_time']} of {a['human_requests']} within {a['thresholds']['first_reply_seconds']:g} s"],
-        ["3-min human reply rate", pct(a["human_reply_3min_rate"]),
-         f"{a['turns_in_time']} of {a['turns']} turns within {a['thresholds']['human_reply_seconds']:g} s"],
-        ["average response time", secs(a["avg_response_seconds"]), "answered turns"],
-        ["non-service rate", pct(a["non_service_rate"]),
-         f"type 1 (offline pool): {a['non_service_type1']}, type 2 (welcome only): {a['non_service_type2']}"],
-        ["dissatisfaction rate", pct(a["dissatisfaction_rate"]), f"{a['dissatisfied']} of {a['ratings']} ratings"],
-        ["bot resolution rate", pct(a["bot_resolution_rate"]), f"{a['bot_resolved']} of {a['sessions']} sessions"],
-    ]
-    parts = [f"Assessment {a['from']} – {a['to']}", table(["figure", "value", "detail"], summary, left=(0, 2))]
+    rows = [[label, value, detail] for _, label, value, detail in summary(a)]
+    parts = [f"Assessment {a['from']} – {a['to']}", table(["figure", "value", "detail"], rows, left=(0, 2))]
     penalty = [("penalty", "penalty", lambda v: "yes" if v else "")]
     parts.append(_breakdown("By day", "date", a["by_day"], penalty))
     parts.append(_breakdown("By hour", "hour", a["by_hour"], []))
@@ -105,8 +114,10 @@ async def collect(settings: Settings, first: date, last: date, now: datetime) ->
         await store.close()
 
 
-def run(settings: Settings, start: str | None, end: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
-    """The command: 0 when printed, 2 on bad dates or a missing database."""
+def run(settings: Settings, start: str | None, end: str | None, as_json: bool, out: TextIO, err: TextIO,
+        *, html: Path | None = None) -> int:
+    """The command: 0 when printed (or, with `html`, written to that file), 2 on bad dates, a missing
+    database or an HTML file that cannot be written."""
     now = datetime.now(timezone.utc)
     try:
         first, last = parse_range(start, end, local_today(settings, now))
@@ -116,8 +127,21 @@ def run(settings: Settings, start: str | None, end: str | None, as_json: bool, o
     if not settings.store.path.is_file():
         print(f"reception: error: no database at {settings.store.path}", file=err)
         return 2
+    if html is not None and not html.parent.is_dir():
+        # refused before the figures are computed: a long range takes a while to read
+        print(f"reception: error: cannot write {html}: no directory {html.parent}", file=err)
+        return 2
     assessment, intents = asyncio.run(collect(settings, first, last, now))
-    if as_json:
+    if html is not None:
+        from .html import assessment_page  # here, not above: the page module imports this one's formatters
+
+        try:
+            html.write_text(assessment_page(assessment, intents), encoding="utf-8")
+        except OSError as exc:
+            print(f"reception: error: cannot write {html}: {exc.strerror or exc}", file=err)
+            return 2
+        print(f"wrote {html}", file=out)
+    elif as_json:
         out.write(json.dumps({"assessment": assessment, "intents": intents}, ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(render(assessment, intents))

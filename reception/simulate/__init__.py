@@ -1,0 +1,89 @@
+"""``reception simulate SCENARIO.toml``: rehearse a day (a big sale) through the real engine on the virtual clock.
+
+`simulate` runs the day, reads its assessment per hour, and (unless told
+not to) searches the fewest agents each hour needs, next to the Erlang-C
+estimate. The answer is a plain dict: `output` prints it as tables, JSON or
+an HTML page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .advice import advise, targets_of
+from .runner import buyers_of, run_day, scenario_shifts, shop_settings
+from .scenario import Scenario, load_scenario
+
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+
+HOUR_FIGURES = ("sessions", "human_requests", "first_reply_2min_rate", "human_reply_3min_rate",
+                "avg_response_seconds", "non_service_rate", "non_service_type1", "non_service_type2",
+                "dissatisfaction_rate", "bot_resolution_rate")
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def simulate(scenario: Scenario, advice: bool = True, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the scenario's day (and the staffing search); the figures as a dict."""
+    report = progress or (lambda stage, done, total: None)
+    shifts = scenario_shifts(scenario)
+    with tempfile.TemporaryDirectory(prefix="reception-simulate-") as workdir:
+        settings = shop_settings(scenario, Path(workdir), shifts)
+        buyers = buyers_of(scenario, settings)
+        started = time.perf_counter()
+        run = asyncio.run(run_day(scenario, settings, buyers, shifts,
+                                  progress=lambda done: report("day", done, len(buyers))))
+        elapsed = time.perf_counter() - started
+    a = run.assessment
+    arrivals, staffing = scenario.hourly(), scenario.staffing()
+    hours = [{"hour": h["hour"], "arrivals": arrivals[h["hour"]], "agents": staffing[h["hour"]],
+              **{k: h[k] for k in HOUR_FIGURES}} for h in a["by_hour"]]
+    answer: dict[str, Any] = {
+        "scenario": {"name": scenario.name, "date": scenario.date.isoformat(), "mode": scenario.mode,
+                     "seed": scenario.seed, "conversations": len(buyers), "agents": len(shifts),
+                     "timezone": a["timezone"], "window": a["window"]},
+        "elapsed_seconds": round(elapsed, 2),
+        "conversations_per_second": round(len(buyers) / elapsed, 1) if elapsed else None,
+        "failed_actions": run.failed_actions,
+        "totals": {k: a[k] for k in HOUR_FIGURES},
+        "by_reason": [{"reason": r["reason"], "sessions": r["sessions"], "handover_rate": r["handover_rate"]}
+                      for r in a["by_reason"]],
+        "hours": hours,
+        "advice": None,
+    }
+    if advice:
+        targets = targets_of(scenario, settings)
+        started = time.perf_counter()
+        wanted = [h["hour"] for h in hours]
+        rows = advise(scenario, settings, run, wanted,
+                      progress=lambda done: report("advice", done, sum(1 for h in hours if h["human_requests"])))
+        answer["advice"] = {
+            "targets": {"first_reply_2min_rate": targets.first_reply, "non_service_rate": targets.non_service},
+            "aht_seconds": round(rows[0].aht, 1) if rows else None,
+            "reply_seconds": scenario.agents.reply_seconds,
+            "elapsed_seconds": round(time.perf_counter() - started, 2),
+            "hours": [{"hour": r.hour, "requests": r.requests, "concurrency": r.concurrency,
+                       "scheduled": r.scheduled, "simulated": r.simulated, "erlang_c": r.erlang,
+                       "first_reply_2min_rate": (r.at_simulated or {}).get("first_reply_2min_rate"),
+                       "non_service_rate": (r.at_simulated or {}).get("non_service_rate"),
+                       "probes": {str(n): {"first_reply_2min_rate": p.get("first_reply_2min_rate"),
+                                           "non_service_rate": p.get("non_service_rate")}
+                                  for n, p in sorted(r.probes.items())}}
+                      for r in rows],
+        }
+    return answer
+
+
+def find_scenario(name: str) -> Path:
+    """A scenario file by path, or a bundled one by name (``double11``)."""
+    path = Path(name)
+    if path.is_file() or path.suffix == ".toml" or "/" in name:
+        return path
+    return BUNDLED / f"{name}.toml"
+
+
+__all__ = ["BUNDLED", "Scenario", "find_scenario", "load_scenario", "simulate"]

@@ -1,0 +1,84 @@
+"""Setting up a simulated day: the shop's settings on a scratch database, the agents and their shifts.
+
+The shop's own config (FAQ, hours, routing, big-sale settings) is used when
+the scenario names one; the agents are the scenario's, the mode is switched
+on for the whole day, alerts are off (the figures are reported instead) and
+the database is a scratch file the run deletes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import AgentSettings, Settings, load_settings
+from ..faq.loader import load_dir
+from .buyers import Buyer, day_of_buyers
+from .engine import Engine, Run, local_midnight
+from .scenario import Scenario
+
+Shift = tuple[str, float, float]  # agent id, online from, offline at (seconds after local midnight)
+
+
+def agent_id(n: int) -> str:
+    return f"sim:agent{n:03d}"
+
+
+def scenario_shifts(scenario: Scenario) -> list[Shift]:
+    """One agent per head of every shift, online from its start to its end."""
+    shifts, n = [], 0
+    for shift in scenario.shifts:
+        start, end = shift.minutes()
+        for _ in range(shift.agents):
+            n += 1
+            shifts.append((agent_id(n), start * 60.0, end * 60.0))
+    return shifts
+
+
+def hour_shifts(agents: int, hour: int, warmup: float, tail: float) -> list[Shift]:
+    """`agents` people online through `hour`, from `warmup` seconds before it to `tail` seconds after."""
+    return [(agent_id(n + 1), max(0.0, hour * 3600 - warmup), hour * 3600 + 3600 + tail) for n in range(agents)]
+
+
+def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True) -> Settings:
+    """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database."""
+    base = load_settings(scenario.config, env={}) if scenario.config else None
+    concurrency = scenario.agents.max_concurrent or AgentSettings.model_fields["max_concurrent"].default
+    groups = [scenario.agents.group] if scenario.agents.group else []
+    token = secrets.token_hex(16)
+    agents = [{"id": a, "token": token, "groups": groups, "max_concurrent": concurrency}
+              for a in dict.fromkeys(a for a, _, _ in shifts)]
+    tz_day = local_midnight(scenario.date, _tz(base))
+    window = {"enabled": True, "from": (tz_day - timedelta(days=1)).isoformat(),
+              "to": (tz_day + timedelta(days=3)).isoformat()}
+    overrides: dict[str, Any] = {
+        "store": {"path": str(workdir / "simulation.db"), "synchronous": "NORMAL"},
+        "admin": {"token": secrets.token_hex(16)}, "agents": agents, "alerts": {"enabled": False},
+        "webhook": {"callback_url": None}, "plugins_dir": None,
+    }
+    if scenario.mode == "big_sale":
+        overrides["big_sale"] = window
+    elif scenario.mode == "penalty":
+        overrides["penalty"] = window
+    if not faq:
+        overrides["faq"], overrides["big_sale"] = [], {**overrides.get("big_sale", {}), "faq": []}
+    return load_settings(scenario.config, env={}, overrides=overrides)
+
+
+def _tz(settings: Settings | None) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.hours.timezone if settings else "Asia/Shanghai")
+
+
+def buyers_of(scenario: Scenario, settings: Settings) -> list[Buyer]:
+    return day_of_buyers(scenario, load_dir(*settings.faq))
+
+
+async def run_day(scenario: Scenario, settings: Settings, buyers: list[Buyer], shifts: list[Shift],
+                  progress: Callable[[int], None] | None = None) -> Run:
+    """Simulate the day and return its assessment."""
+    engine = Engine(settings, scenario.date, buyers, shifts, scenario.buyers, scenario.agents, progress)
+    return await engine.run()

@@ -31,7 +31,12 @@ async def _check(router: Router, tx: Transaction, now: datetime, failed: dict[st
     reassign = timedelta(seconds=settings.reassign_seconds)
     idle = timedelta(minutes=settings.inactivity_close_minutes)
     due: list[datetime] = []
-    for conv in [c for c in router.active.values() if c.status == "assigned"]:
+    # the agents' own lists, not every active conversation: the pool may hold thousands overnight
+    held = [router.active[c] for agent in router.book.agents.values() for c in agent.conversations
+            if c in router.active]
+    for conv in sorted(held, key=lambda c: (c.assigned_at or now, c.id)):
+        if conv.status != "assigned":
+            continue
         if conv.awaiting_since is not None:
             waited = now - conv.awaiting_since
             retry_at = failed.get(conv.id)

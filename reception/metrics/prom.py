@@ -50,13 +50,17 @@ class Instruments:
             buckets=_buckets(cfg.human_reply_seconds), registry=r)
         self.queue_wait = Histogram("reception_assignment_wait_seconds", "From the request for a human to the "
                                     "assignment", buckets=_buckets(), registry=r)
+        self._by_name: dict[str, Any] = {}
         self.assessment = {name: Gauge(f"reception_assessment_{name}", f"Today's assessment: {name} (null: NaN)",
                                        ["date"], registry=r) for name in FIGURES}
 
     def observe(self, event: Event) -> None:
         """Count one stored event."""
         data = event.data
-        self.events.labels(name=event.name).inc()
+        counter = self._by_name.get(event.name)
+        if counter is None:  # labels() validates on every call; a shop has a few dozen event names
+            counter = self._by_name[event.name] = self.events.labels(name=event.name)
+        counter.inc()
         if event.name == ev.CONVERSATION_STARTED:
             self.sessions.inc()
         elif event.name == ev.HANDOVER_REQUESTED:

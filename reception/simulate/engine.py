@@ -170,20 +170,22 @@ class Engine:
         return await self.reception.receive(Inbound(channel=CHANNEL, customer_id=buyer.customer_id, text=text))
 
     async def _arrive(self, buyer: Buyer) -> None:
+        now = self.now()
         outcome = await self._say(buyer, buyer.text)
         if outcome.handover is not None:
-            self._asked(buyer)
+            self._asked(buyer, now)
         elif buyer.kind == "routine" and random.Random(buyer.seed + buyer.index).random() < \
                 self.behaviour.human_after_answer:
-            self.at(self.now() + 20, self._ask_again, buyer)
+            self.at(now + 20, self._ask_again, buyer)
 
     async def _ask_again(self, buyer: Buyer) -> None:
+        now = self.now()
         text = HUMAN_REQUESTS[buyer.lang][buyer.index % len(HUMAN_REQUESTS[buyer.lang])]
         outcome = await self._say(buyer, text)
         if outcome.handover is not None:
-            self._asked(buyer)
+            self._asked(buyer, now)
 
-    def _asked(self, buyer: Buyer) -> None:
+    def _asked(self, buyer: Buyer, now: float) -> None:
         """The buyer asked for a person: follow them until an agent closes."""
         if buyer.customer_id in self.tracks:
             return
@@ -192,7 +194,7 @@ class Engine:
         turns = 0
         while rng.random() > p:
             turns += 1
-        buyer.asked_at = self.now()
+        buyer.asked_at = now
         track = Track(buyer=buyer, rng=rng, asked_at=buyer.asked_at, turns_left=turns)
         self.tracks[buyer.customer_id] = track
         if (early := self._early.pop(buyer.customer_id, None)) is not None:

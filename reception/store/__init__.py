@@ -42,6 +42,8 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA temp_store=MEMORY")  # sorts and statement journals: no temporary files per write
+    conn.execute("PRAGMA cache_size=-32000")  # 32 MB of pages: the hot indexes stay in memory
     return conn
 
 

@@ -61,9 +61,10 @@ class VirtualClock:
         target = self._now + timedelta(seconds=seconds)
         while self._sleepers and self._sleepers[0][0] <= target:
             deadline, _, future = heapq.heappop(self._sleepers)
+            if future.done():
+                continue  # a sleep that was cancelled (a loop woken early by its event): nobody to wake
             self._now = max(self._now, deadline)
-            if not future.done():
-                future.set_result(None)
+            future.set_result(None)
             # let the woken task run before the next deadline fires
             for _ in range(5):
                 await asyncio.sleep(0)

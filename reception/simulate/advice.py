@@ -3,7 +3,8 @@
 For every assessed hour the buyers who asked for a person in the day's run
 are replayed through the real application, with N agents online for the
 hour (and a quarter of an hour before it, so the hour does not start with an
-empty queue); N is searched from the Erlang-C estimate down and up until the
+empty queue), together with the earlier buyers the day's run served in that
+time (the night's offline pool is served in the morning); N is searched from the Erlang-C estimate down and up until the
 smallest N that meets both targets is found. Replays use the same random
 stream per buyer, so a larger N sees the same buyers, turns and delays.
 Hours run in parallel worker processes.
@@ -77,14 +78,15 @@ def _passes(figures: dict[str, Any] | None, targets: Targets) -> bool:
 
 def demand_of(buyers: list[Buyer], hour: int) -> list[Buyer]:
     """Who the hour's agents must serve, as buyers who open by asking for a person: those who asked in
-    the hour or the warm-up before it, and those still waiting from earlier in the day's run (the night's
-    offline pool, a queue left over), who come back when the warm-up starts."""
+    the hour or the warm-up before it, and those from earlier (the night's offline pool, a queue left
+    over) whom the day's run served in that time, who come back when the warm-up starts. Buyers the day
+    never served took nobody's time and are left out."""
     start, end = hour * 3600 - WARMUP, hour * 3600 + 3600
     out = []
     for b in buyers:
         if b.asked_at is None or b.asked_at >= end:
             continue
-        if b.asked_at < start and b.answered_at is not None and b.answered_at <= start:
+        if b.asked_at < start and (b.answered_at is None or not start < b.answered_at < end):
             continue
         out.append(Buyer(index=b.index, at=max(b.asked_at, start), kind="human", lang=b.lang,
                          text=HUMAN_REQUESTS[b.lang][b.index % len(HUMAN_REQUESTS[b.lang])], seed=b.seed))

@@ -242,14 +242,14 @@ def bar_chart(title: str, labels: list[str], values: list[float | None], percent
 # Chinese names of the answer's keys; the English ones come from report.COLUMNS
 ZH = {"sessions": "会话", "human_requests": "转人工", "first_reply_2min_rate": "2分钟首次回复率",
       "human_reply_3min_rate": "3分钟人工回复率", "avg_response_seconds": "平均响应时长",
-      "non_service_rate": "未服务率", "non_service_type1": "未服务一类",
-      "non_service_type2": "未服务二类", "dissatisfaction_rate": "不满意率",
+      "non_service_rate": "不服务率", "non_service_type1": "不服务一类",
+      "non_service_type2": "不服务二类", "dissatisfaction_rate": "不满意率",
       "bot_resolution_rate": "机器人解决率", "handover_rate": "转人工率",
       "date": "日期", "hour": "小时", "reason": "转人工原因", "group": "分组", "agent_id": "客服"}
 KINDS = {"intent": "意图 / intent", "handover": "转人工原因 / handover reason", "none": "无 / none"}
 RATES = [("first_reply_2min_rate", "2分钟首次回复率 / 2-minute first-reply rate"),
          ("human_reply_3min_rate", "3分钟人工回复率 / 3-minute reply rate"),
-         ("non_service_rate", "未服务率 / non-service rate")]
+         ("non_service_rate", "不服务率 / non-service rate")]
 
 
 def _both(key: str, english: str) -> str:
@@ -289,7 +289,7 @@ def assessment_page(assessment: dict, intents: dict, title: str | None = None) -
 
     hours = [_hour(h["hour"]) for h in a["by_hour"]]
     parts += [heading("按小时 / By hour"),
-              line_chart("各小时回复率与未服务率 / Reply and non-service rates by hour", hours,
+              line_chart("各小时回复率与不服务率 / Reply and non-service rates by hour", hours,
                          {name: [h[key] for h in a["by_hour"]] for key, name in RATES}, percent=True),
               line_chart("各小时会话与转人工 / Sessions and human requests by hour", hours,
                          {"会话 / sessions": [h["sessions"] for h in a["by_hour"]],
@@ -298,7 +298,7 @@ def assessment_page(assessment: dict, intents: dict, title: str | None = None) -
 
     parts.append(heading("按日 / By day"))
     if len(a["by_day"]) > 1:
-        parts.append(line_chart("各日回复率与未服务率 / Reply and non-service rates by day",
+        parts.append(line_chart("各日回复率与不服务率 / Reply and non-service rates by day",
                                 [d["date"][5:] for d in a["by_day"]],
                                 {name: [d[key] for d in a["by_day"]] for key, name in RATES}, percent=True))
     penalty_days = [d["date"] for d in a["by_day"] if d["penalty"]]

@@ -29,7 +29,7 @@ from ..config import Settings
 from .buyers import HUMAN_REQUESTS, Buyer
 from .engine import Run, local_midnight
 from .erlang import agents_needed
-from .runner import hour_shifts, run_day, shop_settings
+from .runner import concurrency, hour_shifts, run_day, shop_settings
 from .scenario import Scenario
 
 WARMUP = 900.0  # seconds of the hour before that are replayed too
@@ -127,17 +127,17 @@ def advise(scenario: Scenario, settings: Settings, run: Run, hours: list[int],
     targets = targets_of(scenario, settings)
     scheduled = scenario.staffing()
     aht = mean(run.handle_seconds) if run.handle_seconds else settings.routing.default_service_seconds
-    base = scenario.agents.max_concurrent or 3
+    base = concurrency(scenario)
     day0 = local_midnight(scenario.date, ZoneInfo(settings.hours.timezone))
     rows: list[HourAdvice] = []
     jobs = []
     for hour in hours:
         demand = demand_of(run.human_buyers, hour)
         requests = sum(1 for b in run.human_buyers if b.asked_at is not None and hour * 3600 <= b.asked_at < hour * 3600 + 3600)
-        concurrency = bigsale.max_concurrent(settings, base, day0 + timedelta(hours=hour, minutes=30))
-        erlang = agents_needed(requests, aht, concurrency, settings.assessment.first_reply_seconds,
+        per_agent = bigsale.max_concurrent(settings, base, day0 + timedelta(hours=hour, minutes=30))
+        erlang = agents_needed(requests, aht, per_agent, settings.assessment.first_reply_seconds,
                                scenario.agents.reply_seconds, targets.first_reply)
-        rows.append(HourAdvice(hour=hour, requests=requests, aht=aht, concurrency=concurrency,
+        rows.append(HourAdvice(hour=hour, requests=requests, aht=aht, concurrency=per_agent,
                                scheduled=scheduled[hour], simulated=None if not requests else 0, erlang=erlang,
                                at_simulated=None, probes={}))
         if requests:

@@ -18,7 +18,7 @@ import itertools
 import logging
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, Awaitable, Callable
 from zoneinfo import ZoneInfo
 

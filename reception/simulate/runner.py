@@ -12,8 +12,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
-from ..config import AgentSettings, Settings, load_settings
+from ..config import AgentSettings, HoursSettings, Settings, load_settings
 from ..faq.loader import load_dir
 from .buyers import Buyer, day_of_buyers
 from .engine import Engine, Run, local_midnight
@@ -42,15 +43,19 @@ def hour_shifts(agents: int, hour: int, warmup: float, tail: float) -> list[Shif
     return [(agent_id(n + 1), max(0.0, hour * 3600 - warmup), hour * 3600 + 3600 + tail) for n in range(agents)]
 
 
+def concurrency(scenario: Scenario) -> int:
+    """Each simulated agent's everyday maximum of buyers at once (big-sale mode may raise it)."""
+    return scenario.agents.max_concurrent or AgentSettings.model_fields["max_concurrent"].default
+
+
 def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True) -> Settings:
     """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database."""
     base = load_settings(scenario.config, env={}) if scenario.config else None
-    concurrency = scenario.agents.max_concurrent or AgentSettings.model_fields["max_concurrent"].default
     groups = [scenario.agents.group] if scenario.agents.group else []
     token = secrets.token_hex(16)
-    agents = [{"id": a, "token": token, "groups": groups, "max_concurrent": concurrency}
+    agents = [{"id": a, "token": token, "groups": groups, "max_concurrent": concurrency(scenario)}
               for a in dict.fromkeys(a for a, _, _ in shifts)]
-    tz_day = local_midnight(scenario.date, _tz(base))
+    tz_day = local_midnight(scenario.date, ZoneInfo(base.hours.timezone if base else HoursSettings().timezone))
     window = {"enabled": True, "from": (tz_day - timedelta(days=1)).isoformat(),
               "to": (tz_day + timedelta(days=3)).isoformat()}
     overrides: dict[str, Any] = {
@@ -65,12 +70,6 @@ def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: b
     if not faq:
         overrides["faq"], overrides["big_sale"] = [], {**overrides.get("big_sale", {}), "faq": []}
     return load_settings(scenario.config, env={}, overrides=overrides)
-
-
-def _tz(settings: Settings | None) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.hours.timezone if settings else "Asia/Shanghai")
 
 
 def buyers_of(scenario: Scenario, settings: Settings) -> list[Buyer]:

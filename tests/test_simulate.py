@@ -136,3 +136,15 @@ def test_the_bundled_double_11_scenario_is_valid():
     assert shop.big_sale.max_concurrent == 5 and shop.big_sale.queue_limit == 40
     scaled = scenario.scaled_to(50_000)
     assert abs(sum(scaled.hourly()) - 50_000) < 50 and scaled.staffing()[20] > scenario.staffing()[20]
+
+
+def test_a_day_with_nobody_on_shift(tmp_path, capsys):
+    scenario = tmp_path / "alone.toml"
+    scenario.write_text('arrivals = [0,0,0,0,0,0,0,0,0,0,60,0,0,0,0,0,0,0,0,0,0,0,0,0]\n', encoding="utf-8")
+    day = simulate(capsys, str(scenario))
+    totals = day["totals"]
+    assert totals["human_requests"] > 0 and totals["first_reply_2min_rate"] == 0
+    assert totals["non_service_type1"] == totals["human_requests"]  # every request fell into the offline pool
+    assert day["advice"]["aht_measured"] is False
+    [row] = [r for r in day["advice"]["hours"] if r["requests"]]
+    assert row["scheduled"] == 0 and row["simulated"] >= 1 and row["first_reply_2min_rate"] >= 0.8

@@ -64,6 +64,7 @@ def simulate(scenario: Scenario, advice: bool = True, progress: Progress | None 
         answer["advice"] = {
             "targets": {"first_reply_2min_rate": targets.first_reply, "non_service_rate": targets.non_service},
             "aht_seconds": round(rows[0].aht, 1) if rows else None,
+            "aht_measured": bool(run.handle_seconds),
             "reply_seconds": scenario.agents.reply_seconds,
             "elapsed_seconds": round(time.perf_counter() - started, 2),
             "hours": [{"hour": r.hour, "requests": r.requests, "concurrency": r.concurrency,

@@ -43,7 +43,8 @@ def advice_lines(advice: dict[str, Any]) -> tuple[str, list[str], list[list[str]
     """(title, headers, rows, summary) of the staffing advice."""
     t = advice["targets"]
     title = (f"Staffing advice: fewest agents per hour for a 2-min first-reply rate >= {pct(t['first_reply_2min_rate'])}"
-             f" and non-service <= {pct(t['non_service_rate'])} (handling {advice['aht_seconds']:g} s per buyer, "
+             f" and non-service <= {pct(t['non_service_rate'])} (handling {advice['aht_seconds']:g} s per buyer"
+             f"{'' if advice['aht_measured'] else ', the default: nobody was served'}, "
              f"first answer {advice['reply_seconds']:g} s on average)")
     headers = ["hour", "requests", "per agent", "on shift", "needed (simulated)", "Erlang C", "2-min at needed",
                "non-service at needed"]
@@ -58,7 +59,8 @@ def advice_lines(advice: dict[str, Any]) -> tuple[str, list[str], list[list[str]
     peak = max(advice["hours"], key=lambda r: r["simulated"] or 0, default=None)
     summary = ""
     if peak and peak["simulated"]:
-        summary = f"peak need: {peak['simulated']} agents at {peak['hour']:02d}:00 (Erlang C: {peak['erlang_c']}); "
+        people = "agent" if peak["simulated"] == 1 else "agents"
+        summary = f"peak need: {peak['simulated']} {people} at {peak['hour']:02d}:00 (Erlang C: {peak['erlang_c']}); "
     summary += (f"understaffed hours: {', '.join(short)}" if short else "the scheduled shifts cover every hour")
     summary += f"; searched in {advice['elapsed_seconds']:.1f} s"
     return title, headers, rows, summary

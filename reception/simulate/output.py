@@ -28,7 +28,8 @@ def headline(result: dict[str, Any]) -> list[str]:
     s, t = result["scenario"], result["totals"]
     return [
         f"{s['name']}: {s['date']}, {s['mode']} mode, {s['timezone']}",
-        f"{s['conversations']:,} conversations, {s['agents']} agents on shifts, seed {s['seed']}; "
+        f"{s['conversations']:,} conversations, {s['agents']} {'agent' if s['agents'] == 1 else 'agents'} on shifts, "
+        f"seed {s['seed']}; "
         f"simulated in {result['elapsed_seconds']:.1f} s ({result['conversations_per_second']:,} conversations/s)"
         + (f"; {result['failed_actions']} simulated actions failed (see the log)" if result["failed_actions"] else ""),
         f"assessed sessions ({s['window']}): {t['sessions']:,}, human requests {t['human_requests']:,}, "

@@ -106,7 +106,8 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
         now = clock.now()
         tx = store.transaction()
         text = inbound.text or ""
-        conv = await store.latest_conversation(inbound.channel, inbound.customer_id)
+        conv = router.held_for(inbound.channel, inbound.customer_id) or \
+            await store.latest_conversation(inbound.channel, inbound.customer_id)
         if conv is None or conv.status == "closed":
             closed, conv = conv, None
             thanks = satisfaction.capture(tx, closed, text, now, reception.settings.routing.rating_window_minutes)

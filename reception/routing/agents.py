@@ -25,7 +25,7 @@ class AgentState:
     status: AgentStatus = "offline"
     status_at: datetime | None = None
     last_assigned_at: datetime | None = None
-    conversations: set[str] = field(default_factory=set)
+    conversations: dict[str, None] = field(default_factory=dict)  # ids in assignment order
 
     @property
     def load(self) -> int:

@@ -44,6 +44,7 @@ class Router(Actions):
         self.book = AgentBook(reception.settings)
         self.queue = WaitQueue()
         self.active: dict[str, Conversation] = {}
+        self._buyers: dict[tuple[str, str], str] = {}  # (channel, customer) -> their active conversation
         self.lock = asyncio.Lock()
         self.changed = asyncio.Event()  # wakes the reply watchdog
         self._service: deque[float] = deque(maxlen=50)
@@ -56,6 +57,7 @@ class Router(Actions):
         self.book = AgentBook(self.settings)
         self.queue = WaitQueue()
         self.active = {}
+        self._buyers = {}
         for agent_id, row in (await store.agent_states()).items():
             agent = self.book.get(agent_id)
             if agent is None:
@@ -79,21 +81,23 @@ class Router(Actions):
 
     def _track(self, conv: Conversation) -> None:
         self.active[conv.id] = conv
+        self._buyers[(conv.channel, conv.customer_id)] = conv.id
         if conv.status == "assigned" and conv.agent_id:
             agent = self.book.get(conv.agent_id)
             if agent is not None:
-                agent.conversations.add(conv.id)
+                agent.conversations[conv.id] = None
         elif conv.status == "queued":
             self.queue.put(conv)
 
     def _untrack(self, conv: Conversation) -> None:
         self.active.pop(conv.id, None)
+        self._buyers.pop((conv.channel, conv.customer_id), None)
         self.queue.remove(conv.id)
         self._told.pop(conv.id, None)
         if conv.agent_id:
             agent = self.book.get(conv.agent_id)
             if agent is not None:
-                agent.conversations.discard(conv.id)
+                agent.conversations.pop(conv.id, None)
 
     @contextlib.asynccontextmanager
     async def change(self) -> AsyncIterator[Transaction]:
@@ -115,6 +119,11 @@ class Router(Actions):
     def current(self, conv: Conversation) -> Conversation:
         """The live copy of an active conversation (the router's copy is the fresh one)."""
         return self.active.get(conv.id, conv)
+
+    def held_for(self, channel: str, customer_id: str) -> Conversation | None:
+        """The buyer's conversation held by a human, the queue or the pool (always their latest), or None."""
+        conv_id = self._buyers.get((channel, customer_id))
+        return self.active.get(conv_id) if conv_id else None
 
     def service_seconds(self) -> float:
         if not self._service:

@@ -34,7 +34,7 @@ async def _check(router: Router, tx: Transaction, now: datetime, failed: dict[st
     # the agents' own lists, not every active conversation: the pool may hold thousands overnight
     held = [router.active[c] for agent in router.book.agents.values() for c in agent.conversations
             if c in router.active]
-    for conv in sorted(held, key=lambda c: (c.assigned_at or now, c.id)):
+    for conv in held:
         if conv.status != "assigned":
             continue
         if conv.awaiting_since is not None:

@@ -109,7 +109,12 @@ def cmd_init(args: argparse.Namespace) -> None:
     faq = target / "faq"
     if not faq.exists():
         shutil.copytree(BUNDLED_FAQ, faq)
-    print(f"wrote {config} and {faq}/; edit them, then run: reception serve --config {config}")
+    sale = target / "double11.toml"
+    if not sale.exists():  # the bundled Double 11, rehearsed with this shop's own config
+        text = (EXAMPLE_CONFIG.parent / "scenarios" / "double11.toml").read_text(encoding="utf-8")
+        sale.write_text(text.replace('config = "double11-shop.toml"', 'config = "reception.toml"'), encoding="utf-8")
+    print(f"wrote {config}, {faq}/ and {sale}; edit them, then run: reception serve --config {config}"
+          f" (rehearse a sale: reception simulate {sale})")
 
 
 def cmd_faq_check(args: argparse.Namespace) -> None:

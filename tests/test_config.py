@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reception.cli import main
+from reception.simulate import load_scenario
 from reception.config import ConfigError, load_settings
 
 
@@ -59,5 +60,7 @@ def test_init_writes_a_config_and_faq_that_load(tmp_path, capsys):
     settings = load_settings(tmp_path / "shop" / "reception.toml", env={})
     assert settings.faq == [tmp_path / "shop" / "faq"]
     assert main(["faq", "check", "--faq", str(tmp_path / "shop" / "faq")]) == 0
+    sale = load_scenario(tmp_path / "shop" / "double11.toml")  # the Double 11 rehearsal, on this shop's config
+    assert sale.config == tmp_path / "shop" / "reception.toml" and sale.mode == "big_sale"
     assert main(["init", str(tmp_path / "shop")]) == 2
     assert "exists" in capsys.readouterr().err

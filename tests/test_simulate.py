@@ -148,3 +148,17 @@ def test_a_day_with_nobody_on_shift(tmp_path, capsys):
     assert day["advice"]["aht_measured"] is False
     [row] = [r for r in day["advice"]["hours"] if r["requests"]]
     assert row["scheduled"] == 0 and row["simulated"] >= 1 and row["first_reply_2min_rate"] >= 0.8
+
+
+def test_a_new_shop_rehearses_double_11_on_its_own_config(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "shop")]) == 0  # the example config routes to groups with rules
+    capsys.readouterr()
+    sale = tmp_path / "shop" / "double11.toml"
+    text = sale.read_text(encoding="utf-8")
+    start, end = text.index("arrivals = ["), text.index("]", text.index("arrivals = [")) + 1
+    sale.write_text(text[:start] + "arrivals = [" + ", ".join(["0"] * 9 + ["80"] + ["0"] * 14) + "]" + text[end:],
+                    encoding="utf-8")
+    day = simulate(capsys, str(sale), "--no-advice")
+    assert day["failed_actions"] == 0 and day["scenario"]["mode"] == "big_sale"
+    assert day["totals"]["sessions"] == 80 and day["totals"]["human_requests"] > 0
+    assert day["totals"]["first_reply_2min_rate"] > 0.5  # the simulated agents serve the config's groups

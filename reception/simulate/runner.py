@@ -1,7 +1,8 @@
 """Setting up a simulated day: the shop's settings on a scratch database, the agents and their shifts.
 
 The shop's own config (FAQ, hours, routing, big-sale settings) is used when
-the scenario names one; the agents are the scenario's, the mode is switched
+the scenario names one; the agents are the scenario's (in every group of the
+shop unless the scenario names one), the mode is switched
 on for the whole day, alerts are off (the figures are reported instead) and
 the database is a scratch file the run deletes.
 """
@@ -51,7 +52,8 @@ def concurrency(scenario: Scenario) -> int:
 def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True) -> Settings:
     """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database."""
     base = load_settings(scenario.config, env={}) if scenario.config else None
-    groups = [scenario.agents.group] if scenario.agents.group else []
+    # the agents serve every group of the shop unless the scenario names one
+    groups = [scenario.agents.group] if scenario.agents.group else sorted(base.group_names()) if base else []
     token = secrets.token_hex(16)
     agents = [{"id": a, "token": token, "groups": groups, "max_concurrent": concurrency(scenario)}
               for a in dict.fromkeys(a for a, _, _ in shifts)]
@@ -63,6 +65,9 @@ def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: b
         "admin": {"token": secrets.token_hex(16)}, "agents": agents, "alerts": {"enabled": False},
         "webhook": {"callback_url": None}, "plugins_dir": None,
     }
+    if base is not None and base.offline_pool.agents:  # the shop's own agents are not in the simulation
+        overrides["offline_pool"] = {"agents": [], **({"target": "rules"} if base.offline_pool.target == "agents"
+                                                      else {})}
     if scenario.mode == "big_sale":
         overrides["big_sale"] = window
     elif scenario.mode == "penalty":

@@ -52,7 +52,7 @@ class Agents(Part):
     reply_seconds: float = Field(default=25, gt=0, le=1800)  # mean time to answer a buyer's message
     wrap_seconds: float = Field(default=30, ge=0, le=3600)  # from the last reply to closing
     max_concurrent: int | None = Field(default=None, ge=1, le=100)  # default: the shop's (or the sale's) maximum
-    group: str | None = None  # the agents' group; default: none (every buyer)
+    group: str | None = None  # the agents' one group; default: every group in the shop's config
 
 
 class Shift(Part):

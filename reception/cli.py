@@ -167,19 +167,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         scenario = scenario.scaled_to(args.conversations)
     if args.html and not Path(args.html).resolve().parent.is_dir():
         raise CliError(f"cannot write {args.html}: no directory {Path(args.html).resolve().parent}")
+    if args.verify and args.no_advice:
+        raise CliError("--verify needs the advice: drop --no-advice")
     bars: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
             for bar in bars.values():
                 bar.close()
-            unit = "conversations" if stage == "day" else "hours"
-            bars[stage] = tqdm(total=total, unit=f" {unit}", desc="simulating the day" if stage == "day"
-                               else "searching the staffing", disable=args.quiet or not sys.stderr.isatty(), leave=False,
-                               file=sys.stderr, mininterval=0.5)
+            unit = "hours" if stage == "advice" else "conversations"
+            desc = {"day": "simulating the day", "advice": "searching the staffing",
+                    "verify": "the day as advised"}[stage]
+            bars[stage] = tqdm(total=total, unit=f" {unit}", desc=desc, leave=False, file=sys.stderr,
+                               disable=args.quiet or not sys.stderr.isatty(), mininterval=0.5)
         bars[stage].update(done - bars[stage].n)
 
-    result = simulate(scenario, advice=not args.no_advice, progress=progress)
+    result = simulate(scenario, advice=not args.no_advice, verify=args.verify, progress=progress)
     for bar in bars.values():
         bar.close()
     if args.json:
@@ -248,6 +251,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="scale the day to N conversations, agents in proportion")
     simulate.add_argument("--seed", type=int, help="another random day with the same shape")
     simulate.add_argument("--no-advice", action="store_true", help="skip the staffing search")
+    simulate.add_argument("--verify", action="store_true", help="run the day again, staffed as advised")
     simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
     simulate.add_argument("--html", metavar="FILE", help="also write an HTML page with charts to FILE")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -82,7 +82,7 @@ def test_more_agents_move_the_figures_the_right_way(tmp_path, capsys):
 
 
 def test_advice_meets_the_targets_and_agrees_with_erlang_c(tmp_path, capsys):
-    day = simulate(capsys, str(write(tmp_path, 1)))
+    day = simulate(capsys, str(write(tmp_path, 1)), "--verify")
     advice = day["advice"]
     assert advice["targets"] == {"first_reply_2min_rate": 0.8, "non_service_rate": 0.05}
     busy = [r for r in advice["hours"] if r["requests"]]
@@ -96,6 +96,12 @@ def test_advice_meets_the_targets_and_agrees_with_erlang_c(tmp_path, capsys):
         assert below is not None and below["first_reply_2min_rate"] < 0.8  # one fewer fails: the fewest
     quiet = [r for r in advice["hours"] if not r["requests"]]
     assert all(r["simulated"] is None and r["erlang_c"] == 0 for r in quiet)
+    # the whole day again, staffed as advised, meets the target the short day missed
+    verified = advice["verified"]
+    assert verified["agent_hours"] > verified["scheduled_agent_hours"]
+    assert verified["totals"]["human_requests"] == day["totals"]["human_requests"]
+    assert verified["totals"]["first_reply_2min_rate"] >= 0.8 > day["totals"]["first_reply_2min_rate"]
+    assert {h["hour"]: h["agents"] for h in verified["hours"]}[10] == busy[0]["simulated"]
 
 
 def test_tables_and_html_as_a_person_sees_them(tmp_path, capsys):
@@ -125,6 +131,8 @@ def test_bad_scenarios_are_named_errors(tmp_path, capsys):
     assert "file not found" in capsys.readouterr().err
     assert main(["simulate", str(write(tmp_path, 1)), "--quiet", "--html", str(tmp_path / "no" / "x.html")]) == 2
     assert "no directory" in capsys.readouterr().err
+    assert main(["simulate", str(write(tmp_path, 1)), "--quiet", "--verify", "--no-advice"]) == 2
+    assert "--verify needs the advice" in capsys.readouterr().err
 
 
 def test_the_bundled_double_11_scenario_is_valid():

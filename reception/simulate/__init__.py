@@ -2,7 +2,7 @@
 
 `simulate` runs the day, reads its assessment per hour, and (unless told
 not to) searches the fewest agents each hour needs, next to the Erlang-C
-estimate. The answer is a plain dict: `output` prints it as tables, JSON or
+estimate; with `verify` it runs the day again staffed as advised. The answer is a plain dict: `output` prints it as tables, JSON or
 an HTML page.
 """
 
@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .advice import advise, targets_of
-from .runner import buyers_of, run_day, scenario_shifts, shop_settings
+from ..config import Settings
+from .engine import Run
+from .runner import Shift, buyers_of, run_day, scenario_shifts, shop_settings, staffed_shifts
 from .scenario import Scenario, load_scenario
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "scenarios"
@@ -27,27 +29,34 @@ HOUR_FIGURES = ("sessions", "human_requests", "first_reply_2min_rate", "human_re
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def simulate(scenario: Scenario, advice: bool = True, progress: Progress | None = None) -> dict[str, Any]:
-    """Run the scenario's day (and the staffing search); the figures as a dict."""
-    report = progress or (lambda stage, done, total: None)
-    shifts = scenario_shifts(scenario)
+def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int], None]) -> tuple[Settings, Run, int]:
+    """One simulated day with `shifts` on a scratch database: (settings, run, buyers)."""
     with tempfile.TemporaryDirectory(prefix="reception-simulate-") as workdir:
         settings = shop_settings(scenario, Path(workdir), shifts)
         buyers = buyers_of(scenario, settings)
-        started = time.perf_counter()
         run = asyncio.run(run_day(scenario, settings, buyers, shifts,
-                                  progress=lambda done: report("day", done, len(buyers))))
-        elapsed = time.perf_counter() - started
+                                  progress=lambda done: progress(done, len(buyers))))
+    return settings, run, len(buyers)
+
+
+def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
+             progress: Progress | None = None) -> dict[str, Any]:
+    """Run the scenario's day, the staffing search and, with `verify`, the day again with the advice."""
+    report = progress or (lambda stage, done, total: None)
+    shifts = scenario_shifts(scenario)
+    started = time.perf_counter()
+    settings, run, count = _day(scenario, shifts, lambda done, total: report("day", done, total))
+    elapsed = time.perf_counter() - started
     a = run.assessment
     arrivals, staffing = scenario.hourly(), scenario.staffing()
     hours = [{"hour": h["hour"], "arrivals": arrivals[h["hour"]], "agents": staffing[h["hour"]],
               **{k: h[k] for k in HOUR_FIGURES}} for h in a["by_hour"]]
     answer: dict[str, Any] = {
         "scenario": {"name": scenario.name, "date": scenario.date.isoformat(), "mode": scenario.mode,
-                     "seed": scenario.seed, "conversations": len(buyers), "agents": len(shifts),
+                     "seed": scenario.seed, "conversations": count, "agents": len(shifts),
                      "timezone": a["timezone"], "window": a["window"]},
         "elapsed_seconds": round(elapsed, 2),
-        "conversations_per_second": round(len(buyers) / elapsed, 1) if elapsed else None,
+        "conversations_per_second": round(count / elapsed, 1) if elapsed else None,
         "failed_actions": run.failed_actions,
         "totals": {k: a[k] for k in HOUR_FIGURES},
         "by_reason": [{"reason": r["reason"], "sessions": r["sessions"], "handover_rate": r["handover_rate"]}
@@ -75,8 +84,25 @@ def simulate(scenario: Scenario, advice: bool = True, progress: Progress | None 
                                            "non_service_rate": p.get("non_service_rate")}
                                   for n, p in sorted(r.probes.items())}}
                       for r in rows],
+            "verified": None,
         }
+        if verify:
+            answer["advice"]["verified"] = _verify(scenario, rows, report)
     return answer
+
+
+def _verify(scenario: Scenario, rows: list[Any], report: Progress) -> dict[str, Any]:
+    """The day again, staffed as advised (the scenario's shifts in hours without advice)."""
+    per_hour = scenario.staffing()
+    for row in rows:
+        if row.simulated:
+            per_hour[row.hour] = row.simulated
+    _, run, _ = _day(scenario, staffed_shifts(per_hour), lambda done, total: report("verify", done, total))
+    a = run.assessment
+    return {"agent_hours": sum(per_hour), "scheduled_agent_hours": sum(scenario.staffing()),
+            "totals": {k: a[k] for k in HOUR_FIGURES},
+            "hours": [{"hour": h["hour"], "agents": per_hour[h["hour"]], **{k: h[k] for k in HOUR_FIGURES}}
+                      for h in a["by_hour"]]}
 
 
 def find_scenario(name: str) -> Path:

@@ -64,6 +64,17 @@ def advice_lines(advice: dict[str, Any]) -> tuple[str, list[str], list[list[str]
         summary = f"peak need: {peak['simulated']} {people} at {peak['hour']:02d}:00 (Erlang C: {peak['erlang_c']}); "
     summary += (f"understaffed hours: {', '.join(short)}" if short else "the scheduled shifts cover every hour")
     summary += f"; searched in {advice['elapsed_seconds']:.1f} s"
+    if advice.get("verified"):
+        v = advice["verified"]
+        t = v["totals"]
+        headers += ["2-min, day as advised", "non-service, day as advised"]
+        by_hour = {h["hour"]: h for h in v["hours"]}
+        for row, r in zip(rows, advice["hours"]):
+            h = by_hour.get(r["hour"], {})
+            row += [pct(h.get("first_reply_2min_rate")), pct(h.get("non_service_rate"))]
+        summary += (f"\nthe day again, staffed as advised ({v['agent_hours']} agent-hours, scheduled "
+                    f"{v['scheduled_agent_hours']}): 2-min first reply {pct(t['first_reply_2min_rate'])}, non-service "
+                    f"{pct(t['non_service_rate'])}, dissatisfied {pct(t['dissatisfaction_rate'])}")
     return title, headers, rows, summary
 
 

@@ -39,6 +39,20 @@ def scenario_shifts(scenario: Scenario) -> list[Shift]:
     return shifts
 
 
+def staffed_shifts(per_hour: list[int]) -> list[Shift]:
+    """Shifts that put `per_hour[h]` agents online in each local hour h (agent k works the hours that need k+1)."""
+    shifts = []
+    for k in range(max(per_hour, default=0)):
+        start = None
+        for hour, needed in enumerate(per_hour + [0]):
+            if needed > k and start is None:
+                start = hour
+            elif needed <= k and start is not None:
+                shifts.append((agent_id(k + 1), start * 3600.0, hour * 3600.0))
+                start = None
+    return shifts
+
+
 def hour_shifts(agents: int, hour: int, warmup: float, tail: float) -> list[Shift]:
     """`agents` people online through `hour`, from `warmup` seconds before it to `tail` seconds after."""
     return [(agent_id(n + 1), max(0.0, hour * 3600 - warmup), hour * 3600 + 3600 + tail) for n in range(agents)]

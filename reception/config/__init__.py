@@ -27,7 +27,7 @@ BUNDLED_FAQ = PROJECT_ROOT / "faq"
 ENV_PREFIX = "RECEPTION_"
 
 __all__ = ["BUNDLED_FAQ", "AssessmentSettings", "ConfigError", "HoursSettings", "Settings", "SwitchSettings",
-           "describe_errors", "load_settings"]
+           "describe_errors", "load_settings", "read_toml"]
 
 
 class Settings(Section):
@@ -124,6 +124,18 @@ def describe_errors(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; a missing, undecodable or malformed file is a `ConfigError` naming it."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def load_settings(
     path: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -138,14 +150,7 @@ def load_settings(
     base = Path.cwd()
     if path is not None:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: file not found") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: not valid UTF-8") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = read_toml(path)
         base = path.resolve().parent
     _apply_env(data, env)
     for key, value in (overrides or {}).items():

@@ -68,7 +68,7 @@ def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
         targets = targets_of(scenario, settings)
         started = time.perf_counter()
         wanted = [h["hour"] for h in hours]
-        rows = advise(scenario, settings, run, wanted,
+        rows = advise(scenario, settings, run, wanted, targets,
                       progress=lambda done: report("advice", done, sum(1 for h in hours if h["human_requests"])))
         answer["advice"] = {
             "targets": {"first_reply_2min_rate": targets.first_reply, "non_service_rate": targets.non_service},

@@ -121,10 +121,9 @@ def search_hour(scenario: Scenario, hour: int, start: int, demand: list[Buyer], 
     return min(n + 1, cap), probes
 
 
-def advise(scenario: Scenario, settings: Settings, run: Run, hours: list[int],
-           progress: Callable[[int], None] | None = None, workers: int | None = None) -> list[HourAdvice]:
+def advise(scenario: Scenario, settings: Settings, run: Run, hours: list[int], targets: Targets,
+           progress: Callable[[int], None] | None = None) -> list[HourAdvice]:
     """Advice for each of `hours` (local), from the day's `run`."""
-    targets = targets_of(scenario, settings)
     scheduled = scenario.staffing()
     aht = mean(run.handle_seconds) if run.handle_seconds else settings.routing.default_service_seconds
     base = concurrency(scenario)
@@ -142,7 +141,7 @@ def advise(scenario: Scenario, settings: Settings, run: Run, hours: list[int],
                                at_simulated=None, probes={}))
         if requests:
             jobs.append((rows[-1], demand, max(4 * erlang + 10, 20)))
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = min(2, os.cpu_count() or 1)
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no copied event loop or threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [(row, pool.submit(search_hour, scenario, row.hour, row.erlang, demand, targets, cap))

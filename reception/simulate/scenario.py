@@ -6,14 +6,13 @@ Times of day are local to the shop (``[hours] timezone`` of its config).
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date as Date
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from ..config import ConfigError, describe_errors
+from ..config import ConfigError, describe_errors, read_toml
 
 TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -128,14 +127,7 @@ class Scenario(Part):
 
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario; relative `config` paths are taken relative to the scenario file."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

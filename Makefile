@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench faq-eval clean
+.PHONY: run test test-clock system-packages bench faq-eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,31 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/reception serve
 
-# The browser tests drive Debian's Chromium; install it when it is missing (needs root, as in CI).
-$(CHROMIUM):
-	@command -v apt-get >/dev/null || { echo "Chromium is missing at $(CHROMIUM) and apt-get is not available: install Debian's chromium package"; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+# What the suite needs from the system, each checked on its own (a machine that already has
+# Chromium still gets the CJK fonts): Debian's Chromium for the browser tests, CJK fonts for
+# their screenshots, faketime for the wall-clock check. Installing needs root, as in CI.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk faketime
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    command -v apt-get >/dev/null || { echo "missing system packages: $$missing (install them with your package manager)"; exit 1; }; \
+	    echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) system-packages
 	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
+
+# The whole suite again with the process clock shifted by faketime: 03:00 and 23:30 in Shanghai,
+# and across New York's spring-forward change (the run starts a minute before it). Monotonic time
+# is shifted too but keeps its real pace (libfaketime 0.9.10 breaks time.sleep under
+# FAKETIME_DONT_FAKE_MONOTONIC). CI runs it after `make test`: a suite that is red at night is red.
+FAKETIME_RUN = E2E_CHROMIUM=$(CHROMIUM) faketime -f
+test-clock: $(STAMP) system-packages
+	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-02 03:00:00' $(BIN)/python -m pytest -q -p no:cacheprovider
+	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-01 23:30:00' $(BIN)/python -m pytest -q -p no:cacheprovider
+	TZ=America/New_York $(FAKETIME_RUN) '@2027-03-14 01:59:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 
 faq-eval: $(STAMP)
 	$(BIN)/reception faq eval

@@ -19,8 +19,11 @@ from playwright.async_api import Page, async_playwright, expect
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+# Humans serve all day, so the scenario reads the same whatever the wall clock says.
 CONFIG = """
 faq = ["{faq}"]
+[hours]
+open = ["00:00-24:00"]
 [admin]
 token = "admin-token-e2e"
 [[agents]]

@@ -32,9 +32,18 @@ def pool_interval(settings: Settings, now: datetime) -> int:
     return override if override is not None and active(settings, now) else settings.offline_pool.interval_minutes
 
 
-def answer_threshold(settings: Settings, now: datetime) -> float:
+DEFAULT_THRESHOLD = 0.92  # for an answer whose plugin states no threshold of its own
+
+
+def answer_threshold(settings: Settings, now: datetime, calibrated: float | None = None) -> float:
+    """The confidence an answer needs now: the sale's override while it runs, else ``bot.answer_threshold``
+    when set, else the answer's own calibrated threshold (`BotAnswer.threshold`), else `DEFAULT_THRESHOLD`."""
     override = settings.big_sale.answer_threshold
-    return override if override is not None and active(settings, now) else settings.bot.answer_threshold
+    if override is not None and active(settings, now):
+        return override
+    if settings.bot.answer_threshold is not None:
+        return settings.bot.answer_threshold
+    return calibrated if calibrated is not None else DEFAULT_THRESHOLD
 
 
 def queue_note(settings: Settings, now: datetime, lang: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
-from .faq.loader import FaqError, load_dir
+from .faq.loader import FaqError
 from .plugins import PluginError, describe, make_plugin_manager
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "reception.example.toml"
@@ -55,6 +55,8 @@ def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
     from .app import create_app
+    from .core import RECEPTION
+    from .faq.bot import library as faq_library
 
     runner = web.AppRunner(create_app(settings), shutdown_timeout=30, handle_signals=False)
     await runner.setup()  # runs startup: store, FAQ; errors surface here, before listening
@@ -69,6 +71,9 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reception = runner.app[RECEPTION]
+    loop.add_signal_handler(signal.SIGHUP, lambda: reception.spawn(
+        faq_library(reception).reload(reception.clock.now()), "faq-reload"))
     await stop.wait()
     print("reception: stopping; finishing requests in flight", flush=True)
     await runner.cleanup()
@@ -118,10 +123,16 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_faq_check(args: argparse.Namespace) -> None:
-    dirs = [Path(p) for p in args.faq] if args.faq else _settings(args, demo_ok=True).faq
-    entries = load_dir(*dirs)
-    phrasings = sum(len(e.questions) for e in entries)
-    print(f"ok: {len(entries)} entries, {phrasings} phrasings in {', '.join(map(str, dirs))}")
+    """Refuses a bad FAQ (exit 2); otherwise the doctor's figures and advice (exit 0)."""
+    from .faq.doctor import report
+    from .faq.library import build
+    from .faq.loader import load_with_files
+
+    settings = _settings(args, demo_ok=True)
+    dirs = [Path(p) for p in args.faq] if args.faq else settings.faq
+    entries, files = load_with_files(*dirs)
+    print(f"FAQ in {', '.join(map(str, dirs))}")
+    print(report(build(entries, files, settings.bot.max_wrong_share).diagnosis, settings.bot.max_wrong_share))
 
 
 def cmd_faq_eval(args: argparse.Namespace) -> int:

@@ -61,8 +61,8 @@ async def handover_vote(
         return Handover(reason="card") if message.card and answer is None else None
     if not in_flow and _repeats_last_question(message, conversation, reception):
         return Handover(reason="repeated", detail={"intent": answer.intent if answer else None})
-    threshold = bigsale.answer_threshold(reception.settings, message.created_at)
-    if answer is None or answer.confidence < threshold:
+    if answer is None or answer.confidence < bigsale.answer_threshold(reception.settings, message.created_at,
+                                                                      answer.threshold):
         return Handover(reason="low_confidence")
     if answer.handover:
         return Handover(reason=answer.handover_reason or "faq_entry", group=answer.group, keep_answer=True)

@@ -96,7 +96,8 @@ _EN_RULES = [
     ("explicit", rf"\b{_REACH}\b(?: (?:with|to|me|me to|me with|me through to|up with|over to|for|in|at|out to))* (?:{_TARGET}|(?:your |the )?support)\b"),
     ("explicit", r"\b(?:want|need|get|give|send|request|prefer|require|looking for|bring)(?: me)? (?:a |an |the |your |some )?"
                  r"(?:real |live |actual |human |customer |service |support |care |sales )*(?:agent|human|person|rep|representative|"
-                 r"operator|staff|supervisor|manager|executive|advisor|employee|customer (?:service|support|care|assistance))\b"
+                 r"operator|staff|supervisor|manager|executive|advisor|employee|someone|somebody|"
+                 r"customer (?:service|support|care|assistance))\b"
                  r"(?! to (?!talk|speak|chat|help me$))"),
     ("explicit", rf"^(?:(?:i |please |hey |hi |hello |ok |okay |yes )*(?:need |want |would like |get me |connect |give me )?)?"
                  rf"(?:{_TARGET}|agent please|human please|talk|chat|speak|operator)(?: please| now| asap| pls)?$"),
@@ -105,10 +106,19 @@ _EN_RULES = [
     ("explicit", r"^(?:(?:hi|hello|hey|so|ok|okay|please) )*(?:any ?one|any ?body|some ?one|some ?body) (?:there|here|available|online|around)\b"),
     ("explicit", r"\b(?:live|real|actual|human) (?:person|agent|human|rep|representative|operator|chat|support|help|being)\b"),
     ("explicit", r"\b(?:human|live|real) agent\b|\bagent to (?:chat|talk|speak)\b|\bhuman to (?:talk|answer|help|chat)\b"),
+    # another person than the one (or the bot) answering now
+    ("explicit", r"\b(?:someone|somebody|anyone|anybody) else\b(?! (?:pick|receive|collect|sign|use|pay|order|buy|get))"
+                 r"|\b(?:another|a different|other) (?:person|agent|human|rep|representative|operator|staff)\b"
+                 r"(?! (?:will |can |could |would |to |is going to )?(?:receive|pick|collect|sign|use|pay|get|be))"
+                 r"|\b(?:your|a|another) (?:colleague|coworker|co worker)\b"),
+    ("explicit", r"\b(?:a|real|actual) (?:person|human) (?:answer|reply|respond|help|look at)\b"
+                 r"|\b(?:person|human|someone|somebody|agent) (?:i|we) (?:can|could) (?:talk|speak|chat)\b"),
     ("bot", r"\b(?:are|r) (?:you|u) (?:a |an )?(?:bot|robot|machine|computer|ai|human|real person|real|person|automated|chatbot)\b"),
     ("bot", r"\b(?:is this|am i (?:talking|speaking|chatting) (?:to|with)) (?:a |an )?(?:bot|robot|machine|human|real person|person|automated|chatbot)\b"),
     ("bot", r"\b(?:no|stop|hate|without|not want|not like) (?:the |this |a |talking to a |talking to the |to talk to a )?(?:bot|robot|chatbot)\b"),
     ("bot", r"\b(?:bot|robot|chatbot|machine) (?:is )?(?:useless|not helping|does not understand|can not help|is not helpful)"),
+    ("bot", r"\b(?:no more|stop|enough of|enough with|quit) (?:the |this |your )?(?:bot|robot|chatbot|automated|auto)"
+            r"(?: (?:replies|answers|messages|responses))?\b"),
     ("escalation", r"\b(?:call cent(?:er|re)|customer (?:care|service|support)|support|helpline|hotline|your (?:number|phone))"
                    r"(?: number| line| team)?(?: is)? (?:not|never|unavailable|unreachable|busy|always busy|down)"
                    r"(?: (?:reachable|available|answering|picking|responding|working|connecting|reply|replying))?"),
@@ -152,8 +162,13 @@ _ZH_RULES = [
     ("service", r"^(?:客服|小二|掌柜|店家|老板|亲)+$"),
     ("explicit", r"(?:^| )(?:你好|您好|请问|喂|哈喽|嗨|亲|在吗|那个)?(?:有人吗|有没有人|有人在吗|有人在不|人呢|人在吗|没人吗|没有人吗|有活人吗)(?:啊|呀|呢|吗|啦)*(?: |$)"),
     ("explicit", r"(?:来个人|找个人(?!信息|资料|隐私)|来个活人|喊个人|叫个人|有活人|有人回我|人都去哪|你们的?人呢|客服人呢)"),
+    # another person (能不能换个人跟我说), a person rather than the bot (我想和人聊, 请人来回复我), a colleague
+    ("explicit", r"换(?:个|一个|一位|位)?(?:人|别人|其他人|同事)(?!民币|员|物|口|家|群|头|手|气|生|格|的|收|签|取|名|地址|信息|电话|手机)"
+                 r"|(?:和|跟|与)(?:真|活)?人(?:聊|说|谈|沟通|交流|对话)|(?:请|找|叫|让|要)(?:个|一个)?人来(?:回复|回答|处理|解决|跟我|和我|说)"
+                 r"|(?:你们的?|其他|别的)同事(?:来|帮|回|处理)"),
     ("bot", r"(?:你|您|这)是(?:不是)?(?:机器人|机器|自动回复|ai|人工智能|真人|人)(?:吗|么|嘛|啊|吧|\?|$)"),
-    ("bot", r"(?:不要|不想|别|不和|不跟|不需要|受够了?)(?:跟|和)?(?:机器人|机器|自动回复)|机器人?(?:听不懂|没用|答非所问|回复)|聊了半天(?:还)?是机器|是机器(?:人)?回复"),
+    ("bot", r"(?:不要|不想|别|不和|不跟|不需要|受够了?)(?:再|用|让)?(?:跟|和)?(?:机器人|机器|自动回复)|机器人?(?:听不懂|没用|答非所问|回复)"
+            r"|机器人?(?:别|不要)(?:回|说|答)|聊了半天(?:还)?是机器|是机器(?:人)?回复"),
     ("escalation", r"(?:客服|热线|人工|你们的?电话)(?:电话)?(?:一直|总是|老是|根本)?(?:打不通|接不通|没人接|占线|联系不上|找不到|不接)"),
     ("escalation", r"(?:没人|没有人|都不)(?:回复|回|理|管|回答)(?!收|款|货)"),
     ("escalation", r"(?:垃圾|什么破|破)客服|客服(?:太垃圾|垃圾|是摆设|没用|不管用)|答非所问|听不懂人话|你们是骗子|骗子公司"),

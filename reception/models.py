@@ -134,6 +134,9 @@ class BotAnswer(BaseModel):
     text: str
     intent: str
     confidence: float = Field(ge=0.0, le=1.0)
+    # the confidence this answer needs, when the plugin calibrates its own (the FAQ bot does, per FAQ
+    # and language); None: the shop's default. ``bot.answer_threshold`` overrides either.
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     handover: bool = False  # answer, then pass the buyer to a human
     handover_reason: str | None = None  # with `handover`: the reason to record (default "faq_entry")
     group: str | None = None

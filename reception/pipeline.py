@@ -75,7 +75,8 @@ async def _bot_turn(
                            data={"intent": answer.intent, "confidence": answer.confidence,
                                  "runner_up": answer.runner_up, "runner_up_confidence": answer.runner_up_confidence}))
     if handover is not None:
-        sure = answer is not None and answer.confidence >= bigsale.answer_threshold(reception.settings, now)
+        sure = answer is not None and answer.confidence >= bigsale.answer_threshold(reception.settings, now,
+                                                                                     answer.threshold)
         conv.intent = answer.intent if sure and answer else None
         handover.group = handover.group or (answer.group if sure and answer else None)
         handover.detail.update(votes=[v.reason for v in votes], confidence=answer.confidence if answer else None)

@@ -60,3 +60,20 @@ def test_ordinary_messages_are_not_requests(text):
 def test_empty_text():
     assert not is_human_request("")
     assert not is_human_request("   ？？ ")
+
+
+@pytest.mark.parametrize("text", [
+    "能不能换个人跟我说", "别让机器人回", "换个人来处理吧", "我想和人聊", "让你们同事来", "机器人别回了",
+    "let me talk to someone else", "can someone else help me", "can i talk to another person",
+    "pass me to your colleague", "no more bot replies please", "is there a person I can talk to",
+])
+def test_asking_for_another_person_without_naming_the_service(text):
+    assert human_request_kind(text) in ("explicit", "bot")
+
+
+@pytest.mark.parametrize("text", [
+    "换个颜色", "能换个地址吗", "换一个人收货可以吗", "我换个人的地址", "换人民币",
+    "another person will receive it", "can someone else pick up my parcel",
+])
+def test_another_person_as_recipient_or_a_change_is_not_a_request(text):
+    assert human_request_kind(text) is None

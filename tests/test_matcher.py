@@ -5,7 +5,8 @@ import time
 import pytest
 
 from reception.faq.loader import FaqEntry
-from reception.faq.matcher import _COEF, DEFAULT_THRESHOLD, FaqMatcher, confidence
+from reception.bigsale import DEFAULT_THRESHOLD
+from reception.faq.matcher import _COEF, FaqMatcher, confidence
 from reception.faq.text import has_cjk
 
 FAQ = [

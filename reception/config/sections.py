@@ -239,7 +239,10 @@ class SentimentSettings(Section):
 
 
 class BotSettings(Section):
-    answer_threshold: float = Field(default=0.92, ge=0.0, le=1.0)
+    # the share of wrong answers the bot may expect: its threshold is calibrated on the FAQ to stay under it
+    max_wrong_share: float = Field(default=0.05, gt=0.0, le=0.5)
+    # a fixed confidence an answer needs, instead of the calibrated threshold
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
 
 

@@ -11,7 +11,8 @@ from ..hookspecs import hookimpl
 from ..human_request import human_request_kind
 from ..http import caller, json_response, read_body, require_admin
 from ..openapi import route
-from .bot import matcher
+from .bot import in_force
+from .doctor import for_entry
 from .loader import FaqEntry
 from .text import language
 
@@ -24,11 +25,11 @@ def _entry_view(entry: FaqEntry) -> dict[str, object]:
 async def entries(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     caller(request, reception.settings.admin.token, reception.router.book.digests())
-    faq = matcher(reception)
+    faq = in_force(reception)
     query = request.query.get("q", "").strip()[:500]
-    found = list(faq.matcher.entries)
+    found = list(faq.entries)
     if query:
-        best = faq.match(query)
+        best = faq.matcher.match(query)
         if best is not None:
             first = [best.entry] + ([best.runner_up] if best.runner_up else [])
             found = first + [e for e in found if e not in first]
@@ -44,16 +45,20 @@ async def try_out(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     require_admin(request, reception.settings.admin.token)
     body = await read_body(request, TryBody)
-    threshold = bigsale.answer_threshold(reception.settings, reception.clock.now())
-    match = matcher(reception).match(body.text)
+    faq = in_force(reception)
+    lang = language(body.text)
+    threshold = bigsale.answer_threshold(reception.settings, reception.clock.now(), faq.calibration.threshold(lang))
+    match = faq.matcher.match(body.text)
     requested = human_request_kind(body.text)
     result: dict[str, object] = {"threshold": threshold, "entry_id": None, "question": None, "confidence": 0.0,
-                                 "answer": None, "runner_up": None, "runner_up_confidence": None}
+                                 "answer": None, "runner_up": None, "runner_up_confidence": None, "advice": None,
+                                 "calibration": faq.diagnosis.languages.get(lang)}
     if match is not None:
         result.update(entry_id=match.entry.id, question=match.question, confidence=round(match.confidence, 4),
-                      answer=match.entry.answer_in(language(body.text)),
+                      answer=match.entry.answer_in(lang),
                       runner_up=match.runner_up.id if match.runner_up else None,
-                      runner_up_confidence=round(match.runner_up_confidence, 4) if match.runner_up else None)
+                      runner_up_confidence=round(match.runner_up_confidence, 4) if match.runner_up else None,
+                      advice=for_entry(faq.diagnosis, match.entry.id))
     confident = match is not None and match.confidence >= threshold
     handover = "requested" if requested in ("explicit", "bot") else None if confident else "low_confidence"
     if handover is None and match is not None and match.entry.handover:

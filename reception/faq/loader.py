@@ -7,12 +7,14 @@ entry and what is wrong, so a shop can fix it before the server starts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-EntryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+# Letters and digits of any script, "_", "-" and "." (not only dots): safe in a path and a URL,
+# so `发货时间` and `shipping-time` are both ids.
+EntryId = Annotated[str, StringConstraints(pattern=r"^(?:\w|[.\-])*[\w\-](?:\w|[.\-])*$", max_length=64)]
 Phrasing = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -63,6 +65,9 @@ class FaqError(ValueError):
         where = f"{file}" + (f", entry {entry}" if entry else "")
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):  # raised in the simulator's worker processes, so it must survive pickling
+        return FaqError, (self.file, self.entry, self.reason)
+
 
 def _describe(error: ValidationError) -> str:
     parts = []
@@ -100,19 +105,34 @@ def load_file(path: Path) -> list[FaqEntry]:
     return entries
 
 
-def load_dir(*dirs: Path) -> list[FaqEntry]:
-    """Read every ``*.yaml``/``*.yml`` file under the given directories, ids unique across all."""
-    entries: list[FaqEntry] = []
-    seen: dict[str, Path] = {}
-    for directory in dirs:
-        directory = Path(directory)
+def faq_files(dirs: Sequence[Path], missing_ok: bool = False) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files under `dirs`, in a stable order (`FaqError` for a missing folder)."""
+    found: list[Path] = []
+    for directory in map(Path, dirs):
         if not directory.is_dir():
+            if missing_ok:
+                continue
             raise FaqError(directory, None, "FAQ directory not found")
-        files = sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-        for path in files:
-            for entry in load_file(path):
-                if entry.id in seen:
-                    raise FaqError(path, entry.id, f"duplicate id, first defined in {seen[entry.id]}")
-                seen[entry.id] = path
-                entries.append(entry)
-    return entries
+        found.extend(sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+    return found
+
+
+def load_with_files(*dirs: Path) -> tuple[list[FaqEntry], dict[str, Path]]:
+    """Every entry under `dirs` with the file it is written in; ids unique across all, and at least one
+    entry when any folder is given."""
+    entries: list[FaqEntry] = []
+    files: dict[str, Path] = {}
+    for path in faq_files(dirs):
+        for entry in load_file(path):
+            if entry.id in files:
+                raise FaqError(path, entry.id, f"duplicate id, first defined in {files[entry.id]}")
+            files[entry.id] = path
+            entries.append(entry)
+    if dirs and not entries:  # no folder at all is a shop without an FAQ: every buyer goes to a person
+        raise FaqError(Path(dirs[0]), None, "the FAQ has no entries")
+    return entries, files
+
+
+def load_dir(*dirs: Path) -> list[FaqEntry]:
+    """Read every FAQ file under the given directories (`load_with_files` without the files)."""
+    return load_with_files(*dirs)[0]

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from ..config import load_settings
 from ..core import RECEPTION, Reception
 from ..models import Inbound
+from .bot import in_force
 from .loader import FaqEntry
 
 
@@ -31,6 +32,9 @@ class PipelineResponder:
     def __init__(self, runner: web.AppRunner, reception: Reception, workdir: Path) -> None:
         self._runner, self._reception, self._workdir = runner, reception, workdir
         self._buyers = itertools.count()
+        fixed = reception.settings.bot.answer_threshold
+        self.thresholds = {lang: fixed if fixed is not None else c.threshold
+                           for lang, c in in_force(reception).calibration.languages.items()}
 
     @classmethod
     async def start(cls, entries: Sequence[FaqEntry], threshold: float | None = None) -> "PipelineResponder":

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..matcher import DEFAULT_THRESHOLD
 from ..pipeline_bot import PipelineResponder
 from .datasets import DEFAULT_DATASETS, LOADERS
 from .fit import fit_confidence
@@ -23,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(LOADERS), help="run only these datasets")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-messages", type=int, default=1500)
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="the bot's answer threshold")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="a fixed answer threshold instead of each FAQ's calibrated one")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--no-human-report", action="store_true")
     parser.add_argument("--no-timing", action="store_true")

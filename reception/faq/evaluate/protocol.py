@@ -13,10 +13,11 @@ from typing import Awaitable, Callable, Protocol, Sequence
 
 from ...human_request import is_human_request
 from ..loader import FaqEntry
-from ..matcher import DEFAULT_THRESHOLD, FaqMatcher
+from ..library import build
+from ..text import language
 from .datasets import HUMAN, OOS, Corpus, _rng
 
-MAX_WRONG_SHARE = 0.10
+MAX_WRONG_SHARE = 0.05
 TARGET_REQUESTED = 0.95
 
 
@@ -34,17 +35,22 @@ ResponderFactory = Callable[[Sequence[FaqEntry]], "Responder | Awaitable[Respond
 
 
 class DirectResponder:
-    """The bot without the pipeline: human request first, then the matcher against a threshold."""
+    """The bot without the pipeline: human request first, then the matcher against a threshold
+    (the FAQ's calibrated one unless `threshold` is given)."""
 
-    def __init__(self, entries: Sequence[FaqEntry], threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.matcher = FaqMatcher(entries)
+    def __init__(self, entries: Sequence[FaqEntry], threshold: float | None = None,
+                 max_wrong_share: float = 0.05) -> None:
+        self.faq = build(entries, {}, max_wrong_share)
         self.threshold = threshold
+        self.thresholds = {lang: threshold if threshold is not None else c.threshold
+                           for lang, c in self.faq.calibration.languages.items()}
 
     async def respond(self, text: str) -> tuple[str, str]:
         if is_human_request(text):
             return "handover", "requested"
-        match = self.matcher.match(text)
-        if match is None or match.confidence < self.threshold:
+        match = self.faq.matcher.match(text)
+        threshold = self.threshold if self.threshold is not None else self.faq.calibration.threshold(language(text))
+        if match is None or match.confidence < threshold:
             return "handover", "low_confidence"
         return "answer", match.entry.id
 
@@ -92,7 +98,8 @@ class Tally:
     human: int = 0
     requested: int = 0
     seconds: float = 0.0
-    threshold: float | None = None
+    threshold: float | None = None  # a baseline's oracle threshold
+    calibrated: dict[str, float] = field(default_factory=dict)  # the bot's threshold per language
 
     def add(self, label: str, outcome: tuple[str, str], faq_ids: set[str]) -> None:
         self.n += 1
@@ -124,7 +131,7 @@ async def run_responder(factory: ResponderFactory, split: Split) -> Tally:
     if inspect.isawaitable(responder):
         responder = await responder
     faq_ids = {e.id for e in split.faq}
-    tally = Tally()
+    tally = Tally(calibrated=dict(getattr(responder, "thresholds", {})))
     try:
         for text, label in split.messages:
             start = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ...human_request import is_human_request
 from ..loader import FaqEntry
+from ..calibrate import calibrate
 from ..matcher import FaqMatcher
 from .datasets import AFQMC_HUMAN, HUMAN, afqmc_human, afqmc_pairs, csds_rows, smp_rows
 from .protocol import Split, Tally
@@ -30,7 +31,8 @@ HEADER = (f"{'dataset':<18}{'k':>3}{'n':>6}  {'system':<10}{'right%':>7}{'wrong%
 def format_row(split: Split | None, system: str, t: Tally) -> str:
     head = f"{split.corpus.name:<18}{split.k:>3}{t.n:>6}" if split else " " * 27
     if t.threshold is None:
-        note = ", ".join(f"{reason} {count}" for reason, count in t.reasons.most_common())
+        note = "".join(f"thr {lang} {value:.2f}, " for lang, value in sorted(t.calibrated.items()))
+        note += ", ".join(f"{reason} {count}" for reason, count in t.reasons.most_common())
     else:
         note = "oracle thr=none" if t.threshold == math.inf else f"oracle thr={t.threshold:.3f}"
     return (f"{head}  {system:<10}{_pct(t.right / t.n):>7}{_pct(t.wrong / t.n):>7}{_pct(t.handover / t.n):>7}"
@@ -94,6 +96,9 @@ def timing_report(root: Path, n_questions: int = 10_000, out=sys.stdout) -> floa
     start = time.perf_counter()
     matcher = FaqMatcher(entries)
     build = time.perf_counter() - start
+    start = time.perf_counter()
+    calibration = calibrate(entries, matcher, 0.05)
+    calibrating = time.perf_counter() - start
     queries = [t for t, _ in data["val"][:1000]] + chinese[half : half + 1000]
     times = []
     for q in queries:
@@ -103,6 +108,7 @@ def timing_report(root: Path, n_questions: int = 10_000, out=sys.stdout) -> floa
     en, zh = times[:1000], times[1000:]
     us = lambda xs: 1e6 * statistics.mean(xs)  # noqa: E731
     p99 = lambda xs: 1e6 * sorted(xs)[int(0.99 * len(xs))]  # noqa: E731
-    print(f"\nMatch time over a {len(questions)}-question FAQ ({len(entries)} entries, built in {build:.1f}s): "
+    print(f"\nMatch time over a {len(questions)}-question FAQ ({len(entries)} entries, built in {build:.1f}s, "
+          f"calibrated in {calibrating:.1f}s from {len(calibration.samples)} matches): "
           f"{us(times):.0f} µs/match (en {us(en):.0f}, zh {us(zh):.0f}; p99 en {p99(en):.0f}, zh {p99(zh):.0f})", file=out)
     return us(times)

@@ -1,4 +1,4 @@
-"""The `reception` command: serve · init · faq check/eval · plugins · orders import · report · simulate."""
+"""The `reception` command: serve · init · faq check/suggest/eval · plugins · orders import · report · simulate."""
 
 from __future__ import annotations
 
@@ -135,6 +135,13 @@ def cmd_faq_check(args: argparse.Namespace) -> None:
     print(report(build(entries, files, settings.bot.max_wrong_share).diagnosis, settings.bot.max_wrong_share))
 
 
+def cmd_faq_suggest(args: argparse.Namespace) -> int:
+    from .clock import RealClock
+    from .faq.unanswered import run
+
+    return run(_settings(args, demo_ok=True), args.days, RealClock().now(), sys.stdout, sys.stderr)
+
+
 def cmd_faq_eval(args: argparse.Namespace) -> int:
     from .faq.evaluate import main as evaluate
 
@@ -229,6 +236,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config")
     check.add_argument("--faq", action="append")
     check.set_defaults(func=cmd_faq_check)
+    suggest = faq.add_parser("suggest", help="what buyers asked that the bot could not answer, grouped")
+    suggest.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
+    suggest.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    suggest.add_argument("--faq", action="append", help="FAQ directory (repeatable; default: the config's)")
+    suggest.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
+    suggest.set_defaults(func=cmd_faq_suggest)
     evaluate = faq.add_parser("eval", help="measure the FAQ bot on the development datasets")
     evaluate.add_argument("rest", nargs=argparse.REMAINDER)
     evaluate.set_defaults(func=cmd_faq_eval)

@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "reception.routing.conversation_api",
     "reception.compliance",
     "reception.faq.api",
+    "reception.faq.unanswered",
     "reception.stats",
     "reception.metrics.api",
     "reception.metrics.alerts",

@@ -27,6 +27,9 @@ def start(aiohttp_client, tmp_path, clock) -> Callable[..., Any]:
     """Start a shop: ``await start(webhook={...}, plugins=[...])`` gives an HTTP client."""
 
     async def _start(plugins: tuple[Any, ...] = (), **sections: Any):
+        # the lexical bot unless a test asks for sentence vectors (tests/test_semantic.py): its answers
+        # are what these scenarios are written against, and it needs no model loaded
+        sections["bot"] = {"semantic": "off", **sections.get("bot", {})}
         settings = make_settings(tmp_path, **sections)
         return await aiohttp_client(create_app(settings, plugins=plugins, clock=clock))
 

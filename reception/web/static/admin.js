@@ -1,4 +1,6 @@
-// The shop dashboard (/admin): today's figures, agents, queue, offline pool, modes, FAQ try-out.
+// The shop dashboard (/admin): today's figures, agents, queue, offline pool, modes, FAQ try-out,
+// and (admin-faq.js) the FAQ's status and the unanswered questions.
+import { FAQ_STRINGS, initFaqSection, refreshFaq } from "./admin-faq.js";
 import {
   $, ApiError, LANG, api, el, every, fill, formatDuration, formatPercent, formatTime, makeT, reasonLabel, session,
   setText, show, statusLabel, svg, translatePage, toast, errText, reportError,
@@ -185,7 +187,7 @@ const STRINGS = {
   },
 };
 
-const t = makeT(STRINGS);
+const t = makeT({ zh: { ...STRINGS.zh, ...FAQ_STRINGS.zh }, en: { ...STRINGS.en, ...FAQ_STRINGS.en } });
 const AUTH_KEY = "reception.admin";
 const REFRESH_MS = 10000;
 const COLORS = { sessions: "#1f7a6d", handovers: "#e0a040" };
@@ -300,6 +302,7 @@ async function refresh() {
     else fill($("#runs"), el("li", {}, sectionError(runs.reason)));
     if (modes.status === "fulfilled") renderModes(modes.value);
     else fill($("#modes"), sectionError(modes.reason));
+    await refreshFaq();
     setText($("#updated"), t("updated", { t: new Date().toLocaleTimeString(LANG === "zh" ? "zh-CN" : "en-GB") }));
   } finally {
     state.refreshing = false;
@@ -731,6 +734,7 @@ function wire() {
   $("#pool-assign").addEventListener("click", assignPool);
   $("#pool-run").addEventListener("click", runPool);
   $("#try-form").addEventListener("submit", tryFaq);
+  initFaqSection(call, t);
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);

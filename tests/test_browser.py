@@ -8,6 +8,7 @@ browser fails the suite: it is never skipped.
 from __future__ import annotations
 
 import asyncio
+import re
 import os
 import shutil
 import signal
@@ -180,6 +181,9 @@ async def test_the_dashboard_shows_the_day_and_tries_the_faq(server, browser):
     await page.get_by_test_id("ad-try-input").fill("可以开发票吗")
     await page.get_by_test_id("ad-try-submit").click()
     await expect(page.get_by_test_id("ad-try-result")).to_contain_text("invoice")
+    # the FAQ doctor's word on that entry: the calibrated threshold for Chinese, then its advice
+    await expect(page.get_by_test_id("ad-try-calibration")).to_contain_text(re.compile(r"(Chinese|中文).*0\.\d\d"))
+    await expect(page.get_by_test_id("ad-try-advice")).to_be_visible()
     await page.get_by_test_id("ad-mode-penalty").check(force=True)  # robot reception, switched by the shop
     await expect(page.locator('[data-mode="penalty"]')).to_have_attribute("data-on", "true")
 

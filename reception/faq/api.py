@@ -51,7 +51,7 @@ async def try_out(request: web.Request) -> web.Response:
     match = faq.matcher.match(body.text)
     requested = human_request_kind(body.text)
     result: dict[str, object] = {"threshold": threshold, "entry_id": None, "question": None, "confidence": 0.0,
-                                 "answer": None, "runner_up": None, "runner_up_confidence": None, "advice": None,
+                                 "answer": None, "runner_up": None, "runner_up_confidence": None, "advice": None, "lang": lang,
                                  "calibration": faq.diagnosis.languages.get(lang)}
     if match is not None:
         result.update(entry_id=match.entry.id, question=match.question, confidence=round(match.confidence, 4),

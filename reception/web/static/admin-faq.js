@@ -26,6 +26,15 @@ export const FAQ_STRINGS = {
     "new.save": "保存问答",
     "new.cancel": "取消",
     "new.missing": "请填写 id 和至少一种语言的回答",
+    "doctor.calibration": "本 FAQ（{lang}）：置信度 ≥ {t} 才回答，预计回答 {a} 的问题，其中答错约 {w}",
+    "doctor.confusions": "容易和它混淆：",
+    "doctor.confusion": "{a} → {b}（{n} 次）：{ex}",
+    "doctor.few": "{lang} 问法只有 {n} 条，建议至少 5 条",
+    "doctor.shared": "问法“{p}”同时写在：{ids}",
+    "doctor.missing": "缺少{lang}回答（买家会看到另一种语言）",
+    "doctor.healthy": "这个问答没有需要改进的地方",
+    "lang.zh": "中文",
+    "lang.en": "英文",
     "faq.error": "FAQ 文件有错误，机器人仍在用上一次加载的问答：{e}",
     "faq.err.duplicate_phrasing": "这个问法已经在另一个问答里了：{m}",
     "faq.err.duplicate_id": "已经有这个 id 的问答了，请换一个 id",
@@ -56,6 +65,15 @@ export const FAQ_STRINGS = {
     "new.save": "Save entry",
     "new.cancel": "Cancel",
     "new.missing": "Fill in the id and an answer in at least one language",
+    "doctor.calibration": "This FAQ ({lang}): answers at confidence ≥ {t}, expected to answer {a} of questions, about {w} of answers wrong",
+    "doctor.confusions": "Easily confused with it:",
+    "doctor.confusion": "{a} → {b} ({n}×): {ex}",
+    "doctor.few": "Only {n} phrasings in {lang}; 5 or more is better",
+    "doctor.shared": "The phrasing “{p}” is written in: {ids}",
+    "doctor.missing": "No answer in {lang} (buyers get the other language)",
+    "doctor.healthy": "Nothing to improve in this entry",
+    "lang.zh": "Chinese",
+    "lang.en": "English",
     "faq.error": "An FAQ file has an error; the bot keeps answering with the FAQ loaded before: {e}",
     "faq.err.duplicate_phrasing": "That question is already in another entry: {m}",
     "faq.err.duplicate_id": "There already is an entry with this id; choose another",
@@ -208,4 +226,32 @@ function openForm(item, g) {
   });
   item.appendChild(form);
   id.focus();
+}
+
+
+const pct = (x) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+// The FAQ doctor's word on the entry the try-out matched: this FAQ's calibration for the text's language,
+// then the advice that concerns the entry (`advice` and `calibration` of POST /api/v1/faq/try).
+export function doctorNode(r, t) {
+  const items = [];
+  const c = r.calibration;
+  if (c) {
+    const lang = t(`lang.${r.lang || "zh"}`);
+    items.push(el("div", { class: "small", testid: "ad-try-calibration",
+      text: t("doctor.calibration", { lang, t: c.threshold.toFixed(2), a: pct(c.answer_rate), w: pct(c.wrong_share) }) }));
+  }
+  const a = r.advice;
+  if (!a) return items.length ? el("div", { class: "doctor" }, ...items) : null;
+  const advice = [];
+  for (const x of a.confusions) {
+    advice.push(t("doctor.confusion", { a: x.entry, b: x.other, n: x.count, ex: x.examples.join(" | ") }));
+  }
+  for (const x of a.few_phrasings) advice.push(t("doctor.few", { n: x.count, lang: t(`lang.${x.lang}`) }));
+  for (const x of a.shared_phrasings) advice.push(t("doctor.shared", { p: x.phrasing, ids: x.entries.join(", ") }));
+  for (const lang of a.missing_answers) advice.push(t("doctor.missing", { lang: t(`lang.${lang}`) }));
+  items.push(advice.length
+    ? el("ul", { class: "small", testid: "ad-try-advice" }, ...advice.map((text) => el("li", { text })))
+    : el("div", { class: "small muted", testid: "ad-try-advice", text: t("doctor.healthy") }));
+  return el("div", { class: "doctor" }, ...items);
 }

@@ -1,6 +1,6 @@
 // The shop dashboard (/admin): today's figures, agents, queue, offline pool, modes, FAQ try-out,
 // and (admin-faq.js) the FAQ's status and the unanswered questions.
-import { FAQ_STRINGS, initFaqSection, refreshFaq } from "./admin-faq.js";
+import { FAQ_STRINGS, doctorNode, initFaqSection, refreshFaq } from "./admin-faq.js";
 import {
   $, ApiError, LANG, api, el, every, fill, formatDuration, formatPercent, formatTime, makeT, reasonLabel, session,
   setText, show, statusLabel, svg, translatePage, toast, errText, reportError,
@@ -720,7 +720,8 @@ function renderTry(r) {
         el("span", { class: "mono", testid: "ad-try-runner-up", text: r.runner_up }),
         el("span", { class: "muted", text: t("try.runnerUpConf", { c: fmtConf(r.runner_up_confidence) }) }))
       : null,
-    answer ? el("div", {}, el("div", { class: "small muted", text: t(r.would_answer ? "try.reply" : "try.replyUnused") }), el("div", { class: "answer-box", text: answer })) : null);
+    answer ? el("div", {}, el("div", { class: "small muted", text: t(r.would_answer ? "try.reply" : "try.replyUnused") }), el("div", { class: "answer-box", text: answer })) : null,
+    doctorNode(r, t));
 }
 
 // ---------- wiring ----------

@@ -107,9 +107,10 @@ _EN_RULES = [
     ("explicit", r"\b(?:live|real|actual|human) (?:person|agent|human|rep|representative|operator|chat|support|help|being)\b"),
     ("explicit", r"\b(?:human|live|real) agent\b|\bagent to (?:chat|talk|speak)\b|\bhuman to (?:talk|answer|help|chat)\b"),
     # another person than the one (or the bot) answering now
-    ("explicit", r"\b(?:someone|somebody|anyone|anybody) else\b(?! (?:pick|receive|collect|sign|use|pay|order|buy|get))"
-                 r"|\b(?:another|a different|other) (?:person|agent|human|rep|representative|operator|staff)\b"
-                 r"(?! (?:will |can |could |would |to |is going to )?(?:receive|pick|collect|sign|use|pay|get|be))"
+    ("explicit", r"(?<!by )(?<!for )(?<!with )\b(?:someone|somebody|anyone|anybody) else\b"
+                 r"(?! (?:pick|receive|collect|sign|use|pay|order|buy|get))"
+                 r"|\b(?:talk|speak|chat|want|need|get|give|connect|transfer|switch|change|let me)\b[a-z ]{0,15}"
+                 r"\b(?:another|a different|other) (?:person|agent|human|rep|representative|operator|staff)\b"
                  r"|\b(?:your|a|another) (?:colleague|coworker|co worker)\b"),
     ("explicit", r"\b(?:a|real|actual) (?:person|human) (?:answer|reply|respond|help|look at)\b"
                  r"|\b(?:person|human|someone|somebody|agent) (?:i|we) (?:can|could) (?:talk|speak|chat)\b"),

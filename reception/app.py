@@ -12,7 +12,7 @@ from .clock import Clock, RealClock
 from .config import Settings
 from .core import RECEPTION, Reception
 from .hooks import call_all
-from .http import errors
+from .http import errors, remember_prepared
 from .openapi import OPERATIONS
 from .plugins import make_plugin_manager
 from .store import Store
@@ -30,6 +30,7 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     store = Store(settings.store.path, settings.store.synchronous, settings.store.batch_max)
     reception = Reception(settings, pm, store, clock or RealClock())
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app.on_response_prepare.append(remember_prepared)
     app[RECEPTION] = reception
     app[OPERATIONS] = []
 

@@ -38,10 +38,18 @@ TokenHash = Annotated[str, BeforeValidator(_to_hash), PlainSerializer(lambda _: 
 
 
 def matches(presented: str | None, expected_digest: str | None) -> bool:
-    """True when `presented` hashes to `expected_digest`, in time independent of where they differ."""
+    """True when `presented` hashes to `expected_digest`, in time independent of where they differ.
+
+    A presented value that is not text (a header's bytes that are not UTF-8,
+    which aiohttp hands over as surrogates) matches nothing.
+    """
     if not presented or not expected_digest:
         return False
-    return hmac.compare_digest(digest(presented), expected_digest)
+    try:
+        presented_digest = digest(presented)
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(presented_digest, expected_digest)
 
 
 def bearer(request: web.Request) -> str | None:
@@ -60,6 +68,6 @@ def sign(secret: str, body: bytes) -> str:
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     """True when `header` is the right signature of `body`, compared in constant time."""
-    if not header:
+    if not header or not header.isascii():  # a signature is ASCII; compare_digest refuses other text
         return False
     return hmac.compare_digest(sign(secret, body), header.strip())

@@ -58,7 +58,10 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     from .core import RECEPTION
     from .faq.bot import library as faq_library
 
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=30, handle_signals=False)
+    # aiohttp's keep-alive timer starts when a connection opens and after each answer, and closes the connection
+    # if no whole request has arrived by then: it bounds unfinished headers (slowloris) as well as idle keep-alive
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=30, handle_signals=False,
+                           keepalive_timeout=settings.server.header_timeout_seconds)
     await runner.setup()  # runs startup: store, FAQ; errors surface here, before listening
     site = web.TCPSite(runner, host, port)
     await site.start()

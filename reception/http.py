@@ -2,17 +2,20 @@
 
 Every error under ``/api/`` is ``{"error": {"code": "…", "message": "…"}}``
 with a 4xx status; an unexpected failure is logged and answered as a plain
-``500 internal_error`` without a traceback.
+``500 internal_error`` without a traceback, unless the answer had begun (an
+open WebSocket is closed with 1011 instead). JSON bodies go through `loads`,
+which turns every way a text can fail to be accepted JSON into `BadJson`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from pydantic import BaseModel, ValidationError
 
 from . import auth
@@ -23,17 +26,26 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
-    """An error answered to the client with `status` and a machine-readable `code`."""
+    """An error answered to the client with `status` and a machine-readable `code`.
 
-    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> None:
+    `headers` go out with the answer (a 405 keeps its ``Allow``).
+    """
+
+    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
+        self.headers = headers or {}
 
     def response(self) -> web.Response:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             error["fields"] = self.fields
-        return web.json_response({"error": error}, status=self.status, dumps=_dumps)
+        return web.json_response({"error": error}, status=self.status, dumps=_dumps, headers=self.headers)
+
+
+class BadJson(ValueError):
+    """Text that is not JSON we accept; the message says what is wrong, for the client."""
 
 
 def _dumps(value: Any) -> str:
@@ -44,6 +56,12 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     """A JSON response that keeps Chinese readable."""
     return web.json_response(body, status=status, dumps=_dumps)
 
+
+# headers of an aiohttp HTTP error that describe the error itself, not its (replaced) body
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+# the response a handler prepared (headers sent, e.g. a WebSocket upgrade): an error after that cannot be answered
+_PREPARED: Any = web.RequestKey("reception_prepared", web.StreamResponse) if hasattr(web, "RequestKey") \
+    else "reception_prepared"
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
@@ -60,10 +78,36 @@ async def errors(request: web.Request, handler: Callable[[web.Request], Awaitabl
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return ApiError(exc.status, code, exc.reason).response()
+        kept = {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}
+        return ApiError(exc.status, code, exc.reason, headers=kept).response()
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
+        prepared = request.get(_PREPARED)
+        if prepared is not None:  # the answer has begun (a WebSocket is open): a 500 would corrupt it
+            if isinstance(prepared, web.WebSocketResponse) and not prepared.closed:
+                await prepared.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
+            return prepared
         return ApiError(500, "internal_error", "internal error; nothing was stored for this request").response()
+
+
+async def remember_prepared(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: note that `request` has begun its answer, for `errors`."""
+    request[_PREPARED] = response
+
+
+def loads(text: str) -> Any:
+    """Parse JSON text, or raise `BadJson` saying what is wrong: the syntax, too deep a nesting, too long a number."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadJson(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise BadJson("not accepted: its JSON is nested too deeply") from None
+    except ValueError as exc:  # Python's limit on the digits of an integer (CVE-2020-10735)
+        if "digits" in str(exc):
+            raise BadJson(f"not accepted: it holds a number with more than {sys.get_int_max_str_digits()} "
+                          "digits") from None
+        raise BadJson(f"not valid JSON: {exc}") from None
 
 
 def decode_json(raw: bytes) -> Any:
@@ -73,10 +117,9 @@ def decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_encoding", f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                       f"column {exc.colno}") from None
+        return loads(text)
+    except BadJson as exc:
+        raise ApiError(400, "invalid_json", f"the body is {exc}") from None
 
 
 def validate(model: type[M], data: Any, **extra: Any) -> M:

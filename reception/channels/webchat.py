@@ -17,15 +17,15 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ..config import describe_errors
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
-from ..http import ApiError, decode_json, json_response
+from ..http import ApiError, BadJson, decode_json, json_response, loads
 from ..models import MAX_TEXT, Card, Identifier, Inbound, Message
 from ..openapi import route
 from ..pipeline import MessageConflict
@@ -34,11 +34,15 @@ from .base import Channel
 NAME = "webchat"
 SECRET_KEY = "webchat_secret"
 BAD_TOKEN = 4401
+MAX_SEQ = 2**62  # a message's sequence number is a SQLite integer (63 bits); a larger `after` is no sequence
+
+# a token as `token_for` issues it: printable ASCII, so a forged one is refused before it is compared
+Token = Annotated[str, StringConstraints(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 class SessionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    token: str | None = Field(default=None, max_length=200)
+    token: Token | None = None
 
 
 class Frame(BaseModel):
@@ -46,7 +50,7 @@ class Frame(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["sync", "message"]
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=MAX_SEQ)
     client_id: Identifier | None = None
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     card: Card | None = None
@@ -93,7 +97,7 @@ class WebchatChannel(Channel):
 
     def customer_of(self, token: str | None) -> str | None:
         """The buyer a token was issued to, or None for a forged or malformed token."""
-        if not token or "." not in token:
+        if not token or "." not in token or not token.isascii():  # issued tokens are ASCII; compare_digest wants it
             return None
         customer_id, _, signature = token.rpartition(".")
         if not customer_id.startswith("wc_") or not hmac.compare_digest(signature, self._sign(customer_id)):
@@ -181,6 +185,8 @@ class WebchatChannel(Channel):
                 if msg.type != WSMsgType.TEXT:
                     continue
                 await self._on_frame(socket, msg.data)
+        except ConnectionError:
+            pass  # the buyer went away while being answered; everything is stored and synced on reconnect
         finally:
             self.sockets.get(customer_id, set()).discard(socket)
             if not self.sockets.get(customer_id):
@@ -188,11 +194,12 @@ class WebchatChannel(Channel):
         return ws
 
     async def _on_frame(self, socket: Socket, raw: str) -> None:
+        data: Any = None
         try:
-            data = json.loads(raw)
+            data = loads(raw)
             frame = Frame.model_validate(data)
-        except (json.JSONDecodeError, ValidationError) as exc:
-            reason = describe_errors(exc) if isinstance(exc, ValidationError) else "not valid JSON"
+        except (BadJson, ValidationError) as exc:
+            reason = describe_errors(exc) if isinstance(exc, ValidationError) else f"the frame is {exc}"
             error = {"type": "error", "code": "invalid_frame", "message": reason}
             if isinstance(exc, ValidationError) and isinstance(data, dict) and isinstance(data.get("client_id"), str):
                 error["client_id"] = data["client_id"][:128]

@@ -260,3 +260,6 @@ class StoreSettings(Section):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # a connection that has not finished a request's headers this long after it opened (or after its last
+    # answer: an idle keep-alive connection) is closed
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)

@@ -7,7 +7,7 @@ its writes to the caller's transaction; a refused action raises
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .. import events as ev
 from .. import texts
@@ -82,7 +82,10 @@ class Actions:
     async def accept(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime,
                      via: str = "accept", force_room: bool = False) -> None:
         """An agent (or the admin for them) takes a queued or pooled buyer; raises `RoutingError`."""
-        if conv.status not in ("queued", "offline") and not (via == "pool" and conv.status == "bot"):
+        if conv.status == "bot" and not (via == "pool" and self.pool_holds(conv, now)):
+            raise RoutingError(409, "not_handed_over", "the bot serves this buyer and nobody handed them over; "
+                               "only buyers in the queue or the offline pool can be taken")
+        if conv.status not in ("queued", "offline", "bot"):
             raise RoutingError(409, "not_waiting", "the conversation is not in the queue or the offline pool")
         if agent.status == "offline":
             raise RoutingError(409, "agent_offline", f"{agent.id} is offline")
@@ -91,6 +94,15 @@ class Actions:
         self.assign(tx, conv, agent, now, via=via)
         if via == "pool":
             self.say(tx, conv, texts.POOL_NOTICE, now, live=False, kind="agent_notice", to_buyer=False)
+
+    def pool_holds(self, conv: Conversation, now: datetime) -> bool:
+        """Whether the offline pool holds `conv`: parked there, or (with ``scope = "all"``) a buyer only the
+        bot served who wrote within ``max_age_hours``."""
+        if conv.status == "offline":
+            return True
+        pool = self.settings.offline_pool
+        return (conv.status == "bot" and pool.scope == "all" and conv.last_buyer_at is not None
+                and conv.last_buyer_at >= now - timedelta(hours=pool.max_age_hours))
 
     def set_status(self, tx: Transaction, agent: AgentState, status: str, now: datetime) -> bool:
         """Change an agent's status; True when it changed."""

@@ -127,31 +127,25 @@ def report(diagnosis: Diagnosis, max_wrong_share: float) -> str:
     """The diagnosis as text for a terminal."""
     lines = [f"ok: {diagnosis.entries} entries, {diagnosis.phrasings} phrasings"]
     for lang, figures in sorted(diagnosis.languages.items()):
-        lines.append(f"  {lang}: answers at confidence >= {figures['threshold']:.2f}: expected to answer "
-                     f"{figures['answer_rate']:.0%} of questions the FAQ covers, "
-                     f"{figures['wrong_share']:.1%} of answers wrong (limit {max_wrong_share:.0%})")
-    advice = 0
-    if diagnosis.confusions:
-        lines.append("advice: entries the bot confuses (a phrasing of the first went to the second); "
-                     "make their phrasings more distinct or merge them:")
-        for c in diagnosis.confusions:
-            lines.append(f"  {c.entry} -> {c.other} ({c.count}x): " + " | ".join(c.examples))
-            advice += 1
-    if diagnosis.shared_phrasings:
-        lines.append("advice: phrasings written in two entries (the bot cannot tell which is meant):")
-        for phrasing, ids in diagnosis.shared_phrasings:
-            lines.append(f"  {phrasing!r}: {', '.join(ids)}")
-            advice += 1
-    if diagnosis.few_phrasings:
-        lines.append(f"advice: entries with fewer than {MIN_PHRASINGS} phrasings in a language buyers use:")
-        for entry, lang, n in diagnosis.few_phrasings:
-            lines.append(f"  {entry}: {n} in {lang}")
-            advice += 1
-    if diagnosis.missing_answers:
-        lines.append("advice: answers missing a language buyers write in (they get the other one):")
-        for entry, lang in diagnosis.missing_answers:
-            lines.append(f"  {entry}: no {lang} answer")
-            advice += 1
-    if not advice:
+        lines.append(f"  {lang}: answers at confidence >= {figures['threshold']:.2f}; it answered "
+                     f"{figures['answer_rate']:.0%} of its own phrasings when each was held out (buyers' "
+                     f"questions are usually closer); expected wrong answers {figures['wrong_share']:.1%} "
+                     f"(limit {max_wrong_share:.0%})")
+    sections = [
+        ("entries the bot confuses (a phrasing of the first went to the second); make their phrasings more "
+         "distinct or merge them", [f"{c.entry} -> {c.other} ({c.count}x): " + " | ".join(c.examples)
+                                    for c in diagnosis.confusions]),
+        ("phrasings written in two entries (the bot cannot tell which is meant)",
+         [f"{phrasing!r}: {', '.join(ids)}" for phrasing, ids in diagnosis.shared_phrasings]),
+        (f"entries with fewer than {MIN_PHRASINGS} phrasings in a language buyers use",
+         [f"{entry}: {n} in {lang}" for entry, lang, n in diagnosis.few_phrasings]),
+        ("answers missing a language buyers write in (they get the other one)",
+         [f"{entry}: no {lang} answer" for entry, lang in diagnosis.missing_answers]),
+    ]
+    for title, items in sections:
+        if items:
+            lines.append(f"advice: {title}:")
+            lines.extend(f"  {item}" for item in items)
+    if not any(items for _, items in sections):
         lines.append("no advice: the FAQ looks healthy")
     return "\n".join(lines)

@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     print(_row("  + nearest FAQ phrasing (cosine)", _times(nearest, messages, args.rounds), base))
     print(_row("Encoder.encode([message]), cached repeat", _times(lambda t: encoder.encode([t]), messages[:1] * 200,
                                                                     args.rounds), base))
+    with_vectors = FaqMatcher(entries, fresh)  # the bot's matcher with sentence vectors, every message new
+    print(_row("FaqMatcher.match with sentence vectors", _times(with_vectors.match, messages, args.rounds), base))
     print(f"\nencoder load (tokenizer + weights): {load_s:.2f} s; FAQ encoded as one batch: {batch_s * 1000:.0f} ms "
           f"({batch_s / len(questions) * 1000:.3f} ms a phrasing)")
 

@@ -8,7 +8,7 @@ import pytest
 
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
-from reception.faq.calibrate import CEILING, FLOOR
+from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, rich_in
 from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
 from reception.testing import ADMIN_TOKEN
@@ -52,11 +52,16 @@ def test_the_same_content_is_calibrated_once():
     assert again.calibration is first.calibration and again.matcher is first.matcher
 
 
+def test_only_a_faq_rich_in_phrasings_may_go_below_the_floor():
+    assert not rich_in(DISTINCT, "zh") and not rich_in(DISTINCT, "en")
+    assert rich_in(load_with_files(BUNDLED_FAQ)[0], "zh") and rich_in(load_with_files(BUNDLED_FAQ)[0], "en")
+
+
 def test_the_bundled_faq_is_calibrated_per_language():
     faq = build(*load_with_files(BUNDLED_FAQ), max_wrong_share=0.05)
     for lang in ("zh", "en"):
         figures = faq.calibration.languages[lang]
-        assert FLOOR <= figures.threshold <= CEILING
+        assert RICH_FLOOR <= figures.threshold <= CEILING
         assert figures.wrong_share <= 0.05 and figures.samples >= 45
 
 

@@ -186,7 +186,7 @@ async def test_reception_faq_suggest_prints_the_groups_of_the_last_days(aiohttp_
     now = datetime.now(timezone.utc).replace(microsecond=0)  # the command reads the wall clock
     clock = VirtualClock(now - timedelta(days=10))
     client = await aiohttp_client(create_app(make_settings(tmp_path, faq=[str(faq)]), clock=clock))
-    await send(client, "old", "你们老板是谁呀")
+    await send(client, "old", "帮我写一首关于秋天的诗")
     clock.set(now - timedelta(hours=1))
     await ask_all(client, [*MICROWAVE, PETS, "什么时候发货"])
     db = str(tmp_path / "reception.db")
@@ -198,9 +198,9 @@ async def test_reception_faq_suggest_prints_the_groups_of_the_last_days(aiohttp_
     top = lines.index(next(line for line in lines if "这个杯子能放微波炉吗" in line))
     assert lines[top].split()[0] == "4×" and "closest:" in lines[top + 1] and "zh" in lines[top + 1]
     assert "杯子能放微波炉吗？" in lines[top + 2] and PETS in out
-    assert "老板" not in out and "什么时候发货" not in out
+    assert "秋天" not in out and "什么时候发货" not in out
     assert await asyncio.to_thread(main, [*args, "--days", "30"]) == 0
-    assert "你们老板是谁呀" in capsys.readouterr().out
+    assert "帮我写一首关于秋天的诗" in capsys.readouterr().out
     assert await asyncio.to_thread(main, [*args, "--days", "0"]) == 2
     assert await asyncio.to_thread(main, ["faq", "suggest", "--db", str(tmp_path / "none.db")]) == 2
     assert "no database" in capsys.readouterr().err

@@ -14,9 +14,16 @@ an FAQ loads it is cross-validated against itself:
 
 The expected share of wrong answers at a threshold mixes the three kinds with the weights
 `MIX` (most buyer messages are about something the FAQ covers). The threshold chosen is the
-lowest one at which the expected wrong share of the answers it gives is within ``max_wrong_share``.
-Held-out phrasings come from the same author as the rest of the FAQ, so they are easier than
-buyers' messages; `PRIOR_WRONG` pseudo-counts keep a small FAQ from looking perfect.
+lowest one at which the expected wrong share of the answers it gives is within ``max_wrong_share``;
+`PRIOR` pseudo-counts keep a small FAQ from looking perfect.
+
+A held-out phrasing is not a typical buyer message: a shop writes its phrasings to differ from
+each other, so each one held out sits at the edge of its entry, while buyers mostly ask near its
+centre. In a language where the FAQ is **rich** (a median of `RICH` phrasings or more per entry)
+the entry's centre is well estimated, so each known sample weighs its typicality (the cosine of
+the phrasing to the rest of its entry) to the power `TYPICAL_POWER`, and the threshold may go
+down to `RICH_FLOOR`. A thin FAQ (the public benchmarks' 5-10 phrasings) gets neither: its
+estimate is noisy, and buyers' messages there are no closer than its own phrasings.
 """
 
 from __future__ import annotations
@@ -39,7 +46,10 @@ MIX = {"known": 0.7, "unknown": 0.1, "oos": 0.2}  # assumed make-up of buyer tra
 UNKNOWN_SHARE = 0.15  # entries removed whole in each fold
 MAX_UNKNOWN_PER_ENTRY = 4  # phrasings per removed entry and language that are matched
 PRIOR = (0.002, 0.02)  # pseudo (wrong answers, answers) added at every threshold, in units of MIX
-FLOOR, CEILING = 0.8, 0.99  # the threshold never leaves this range
+FLOOR, CEILING = 0.8, 0.99  # the threshold never leaves this range …
+RICH_FLOOR = 0.6  # … except down to this in a language where the FAQ is rich
+RICH = 12  # median phrasings per entry in a language from which the FAQ counts as rich there
+TYPICAL_POWER = 4.0
 FOLD_BUDGET = 12_000  # phrasings indexed over all folds together (keeps a 10,000-phrasing FAQ near 1 s)
 
 
@@ -54,6 +64,7 @@ class Sample:
     entry: str = ""  # the entry the text came from (known and unknown)
     answered: str = ""  # the entry the matcher picked
     text: str = ""
+    typicality: float = 1.0  # known: cosine of the phrasing to the rest of its entry
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,7 @@ def cross_validate(entries: Sequence[FaqEntry], matcher: FaqMatcher, seed: str =
         removed = set(order[(fold * n_unknown) % max(1, len(order)):][:n_unknown])
         held: list[tuple[str, int, str]] = []  # (text, entry index, kind)
         kept: list[FaqEntry] = []
+        position: dict[int, int] = {}  # entry index → its index in the fold
         for i, entry in enumerate(entries):
             if i in removed:
                 for qs in by_lang[i].values():
@@ -133,6 +145,7 @@ def cross_validate(entries: Sequence[FaqEntry], matcher: FaqMatcher, seed: str =
                     out.add(qs[fold])
                     held.append((qs[fold], i, "known"))
             rest = [q for q in entry.questions if q not in out]
+            position[i] = len(kept)
             kept.append(entry.model_copy(update={"questions": rest}))
         if not held or not kept:
             continue
@@ -142,7 +155,8 @@ def cross_validate(entries: Sequence[FaqEntry], matcher: FaqMatcher, seed: str =
             conf = match.confidence if match else 0.0
             picked = match.entry.id if match else ""
             right = kind == "known" and picked == entries[i].id
-            samples.append(Sample(kind, _lang(text), conf, right, entries[i].id, picked, text))
+            typical = fold_matcher.typicality(text, position[i]) if kind == "known" else 1.0
+            samples.append(Sample(kind, _lang(text), conf, right, entries[i].id, picked, text, typical))
     for lang, texts in out_of_scope().items():
         for text in texts:
             match = matcher.match(text)
@@ -151,30 +165,37 @@ def cross_validate(entries: Sequence[FaqEntry], matcher: FaqMatcher, seed: str =
     return samples
 
 
-def _choose(samples: Sequence[Sample], max_wrong_share: float) -> LanguageCalibration | None:
-    """The lowest threshold whose answers have an expected wrong share within the limit."""
+def _choose(samples: Sequence[Sample], max_wrong_share: float, rich: bool) -> LanguageCalibration | None:
+    """The lowest threshold whose answers have an expected wrong share within the limit (module doc)."""
     kinds = {kind: [s for s in samples if s.kind == kind] for kind in MIX}
     if not kinds["known"]:
         return None
-    weight = {kind: MIX[kind] / len(group) for kind, group in kinds.items() if group}
+    power = TYPICAL_POWER if rich else 0.0
+    floor = RICH_FLOOR if rich else FLOOR
+
+    def raw(s: Sample) -> float:
+        return max(s.typicality, 1e-6) ** power if s.kind == "known" else 1.0
+
+    totals = {kind: sum(raw(s) for s in group) for kind, group in kinds.items() if group}
+    weight = {id(s): MIX[s.kind] * raw(s) / totals[s.kind] for s in samples if s.kind in totals}
     # Walk the samples from the most confident down, accumulating weighted answers and wrong answers.
-    ordered = sorted((s for s in samples if s.kind in weight), key=lambda s: -s.confidence)
+    ordered = sorted((s for s in samples if s.kind in totals), key=lambda s: -s.confidence)
     answers = wrong = 0.0
     threshold = CEILING
     for i, s in enumerate(ordered):
-        w = weight[s.kind]
+        w = weight[id(s)]
         answers += w
         wrong += 0.0 if s.right else w
         if i + 1 < len(ordered) and ordered[i + 1].confidence == s.confidence:
             continue  # a threshold cannot split equal confidences
-        if s.confidence < FLOOR:
+        if s.confidence < floor:
             break
         if (wrong + PRIOR[0]) / (answers + PRIOR[1]) <= max_wrong_share:
             threshold = min(CEILING, s.confidence)
     known = kinds["known"]
     answered = [s for s in known if s.confidence >= threshold]
-    mixed_answers = sum(weight[s.kind] for s in ordered if s.confidence >= threshold)
-    mixed_wrong = sum(weight[s.kind] for s in ordered if s.confidence >= threshold and not s.right)
+    mixed_answers = sum(weight[id(s)] for s in ordered if s.confidence >= threshold)
+    mixed_wrong = sum(weight[id(s)] for s in ordered if s.confidence >= threshold and not s.right)
     return LanguageCalibration(
         threshold=round(threshold, 4),
         answer_rate=len(answered) / len(known),
@@ -184,12 +205,18 @@ def _choose(samples: Sequence[Sample], max_wrong_share: float) -> LanguageCalibr
     )
 
 
+def rich_in(entries: Sequence[FaqEntry], lang: str) -> bool:
+    """True when the entries written in `lang` have a median of `RICH` phrasings or more in it."""
+    counts = sorted(n for n in (sum(_lang(q) == lang for q in e.questions) for e in entries) if n)
+    return bool(counts) and counts[len(counts) // 2] >= RICH
+
+
 def calibrate(entries: Sequence[FaqEntry], matcher: FaqMatcher, max_wrong_share: float) -> Calibration:
     """Cross-validate `entries` (module doc) and choose a threshold per language."""
     samples = cross_validate(entries, matcher)
     languages = {}
     for lang in LANGUAGES:
-        chosen = _choose([s for s in samples if s.lang == lang], max_wrong_share)
+        chosen = _choose([s for s in samples if s.lang == lang], max_wrong_share, rich_in(entries, lang))
         if chosen is not None:
             languages[lang] = chosen
     return Calibration(max_wrong_share, languages, tuple(samples))

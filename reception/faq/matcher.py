@@ -274,6 +274,14 @@ class FaqMatcher:
         ranked.sort(reverse=True)
         return ranked
 
+    def typicality(self, text: str, entry: int) -> float:
+        """Cosine of `text` to the centroid of entry number `entry`: how central it is among its phrasings."""
+        query = self._query(text[:MAX_CHARS])
+        if query is None or not self._entry_qs[entry]:
+            return 0.0
+        centroid = self._cen[entry]
+        return sum(v * centroid.get(f, 0.0) for f, v in query[1].items()) / self._cen_norm[entry]
+
     @property
     def phrasing_vectors(self) -> Mapping[str, Any]:
         """Phrasing → its sentence vector (empty without an encoder)."""

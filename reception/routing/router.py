@@ -196,7 +196,7 @@ class Router(Actions):
         conv.status, conv.agent_id, conv.updated_at = "queued", None, now
         if conv.queued_at is None:
             # strictly increasing, so buyers who queue in the same instant keep their order across restarts
-            latest = max((c.queued_at for c in self.queue.ordered(all_groups=True) if c.queued_at), default=None)
+            latest = self.queue.latest_queued_at()
             conv.queued_at = now if latest is None or now > latest else latest + timedelta(microseconds=1)
         self._track(conv)
         tx.save_conversation(conv)
@@ -248,7 +248,7 @@ class Router(Actions):
         if penalty:
             return "penalty_no_human"  # under a platform penalty the bot keeps buyers rather than queueing them
         limit = bigsale.queue_limit(self.settings, self.reception.clock.now())
-        if limit and len(self.queue.ordered(conv.group)) >= limit:
+        if limit and self.queue.len_group(conv.group) >= limit:
             return "queue_full"
         return None
 
@@ -327,7 +327,7 @@ class Router(Actions):
     async def drain(self, tx: Transaction, now: datetime) -> int:
         """Serve queued buyers in order while agents have room; tell the rest their new position."""
         served = 0
-        for conv in self.queue.ordered(all_groups=True):
+        for conv in self.queue.serving(all_groups=True):  # lazily: `assign` takes buyers out as it goes
             if not any(a.status != "offline" and a.has_room for a in self.book.agents.values()):
                 break  # nobody can take anyone: a long queue in a sale must not cost a lookup per buyer
             agent = await self.pick(conv, conv.group)
@@ -340,11 +340,8 @@ class Router(Actions):
 
     def _tell_positions(self, tx: Transaction, now: datetime) -> None:
         limit = self.settings.routing.queue_updates_max_position
-        lines: dict[str | None, list[Conversation]] = {}
-        for conv in self.queue.ordered(all_groups=True):
-            lines.setdefault(conv.group, []).append(conv)
-        for line in lines.values():
-            for position, conv in enumerate(line[:limit], start=1):
+        for group in self.queue.groups():
+            for position, conv in enumerate(self.queue.first(limit, group), start=1):
                 if self._told.get(conv.id) != position:
                     self._told[conv.id] = position
                     self.say(tx, conv, self.queue_text(conv, position, now), now, live=False, kind="queue")

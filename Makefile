@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock system-packages bench faq-eval clean
+.PHONY: run test test-clock system-packages bench faq-eval docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,semantic]'
+	$(BIN)/pip install --quiet -e '.[test,semantic,docs]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -18,8 +18,9 @@ run: $(STAMP)
 
 # What the suite needs from the system, each checked on its own (a machine that already has
 # Chromium still gets the CJK fonts): Debian's Chromium for the browser tests, CJK fonts for
-# their screenshots, faketime for the wall-clock check. Installing needs root, as in CI.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk faketime
+# their screenshots, faketime for the wall-clock check, the sqlite3 shell for the backup command the
+# docs show (tests/test_docs.py runs it). Installing needs root, as in CI.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk faketime sqlite3
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -41,6 +42,11 @@ test-clock: $(STAMP) system-packages
 	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-02 03:00:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-01 23:30:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 	TZ=America/New_York $(FAKETIME_RUN) '@2027-03-14 01:59:00' $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The manual in docs/ as a site in site/ (mkdocs.yml). Strict: a broken link or anchor, or a page missing from
+# the nav, fails it. Material's banner about its successor is noise in CI.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
 
 faq-eval: $(STAMP)
 	$(BIN)/reception faq eval

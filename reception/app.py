@@ -13,6 +13,7 @@ from .config import Settings
 from .core import RECEPTION, Reception
 from .hooks import call_all
 from .http import errors, remember_prepared
+from .logs import request_ids, send_request_id
 from .openapi import OPERATIONS
 from .plugins import make_plugin_manager
 from .store import Store
@@ -29,8 +30,9 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     pm = make_plugin_manager(plugins, settings.plugins_dir)
     store = Store(settings.store.path, settings.store.synchronous, settings.store.batch_max)
     reception = Reception(settings, pm, store, clock or RealClock())
-    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[request_ids, errors], client_max_size=MAX_BODY)
     app.on_response_prepare.append(remember_prepared)
+    app.on_response_prepare.append(send_request_id)
     app[RECEPTION] = reception
     app[OPERATIONS] = []
 

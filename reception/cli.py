@@ -1,9 +1,11 @@
-"""The `reception` command: serve · init · faq check/suggest/eval · plugins · orders import · report · simulate."""
+"""The `reception` command: serve · init · faq check/suggest/eval · plugins · orders import · buyer forget · report ·
+simulate."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import secrets
@@ -16,7 +18,9 @@ from typing import Any
 from aiohttp import web
 
 from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
+from .config.risks import risks
 from .faq.loader import FaqError
+from .logs import AccessLog, configure as configure_logs
 from .plugins import PluginError, describe, make_plugin_manager
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "reception.example.toml"
@@ -61,15 +65,24 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     # aiohttp's keep-alive timer starts when a connection opens and after each answer, and closes the connection
     # if no whole request has arrived by then: it bounds unfinished headers (slowloris) as well as idle keep-alive
     runner = web.AppRunner(create_app(settings), shutdown_timeout=30, handle_signals=False,
-                           keepalive_timeout=settings.server.header_timeout_seconds)
+                           keepalive_timeout=settings.server.header_timeout_seconds, access_log_class=AccessLog)
     await runner.setup()  # runs startup: store, FAQ; errors surface here, before listening
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:  # the port is taken, or not ours to take: one line, not a traceback
+        await runner.cleanup()
+        reason = {errno.EADDRINUSE: "the address is already in use (is another server running there?)",
+                  errno.EACCES: "permission denied (ports below 1024 need privileges)",
+                  errno.EADDRNOTAVAIL: "this machine has no such address"}.get(exc.errno, exc.strerror or str(exc))
+        raise CliError(f"cannot listen on {host}:{port}: {reason}") from None
     server = site._server  # aiohttp keeps the bound sockets there; port 0 picks a free one
     bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
     faq = ", ".join(str(p) for p in settings.faq)
     print(f"reception serving on http://{host}:{bound} (db {settings.store.path}; faq {faq})", flush=True)
     print(f"mode: {_mode_line(settings)}", flush=True)
+    for line in risks(settings):
+        logging.getLogger("reception.config").warning(line)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -102,8 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args, demo_ok="serve")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logs(args.log_format or settings.server.log_format)
     asyncio.run(_serve(settings, host, port))
 
 
@@ -166,6 +178,12 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     return run(Path(args.file), _settings(args, demo_ok=True), args.partial, sys.stdout, sys.stderr)
 
 
+def cmd_buyer_forget(args: argparse.Namespace) -> int:
+    from .privacy import run_forget
+
+    return run_forget(_settings(args, demo_ok=True), args.customer_id, args.force, sys.stdout, sys.stderr)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .metrics.report import run
 
@@ -192,6 +210,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {args.html}: no directory {Path(args.html).resolve().parent}")
     if args.verify and args.no_advice:
         raise CliError("--verify needs the advice: drop --no-advice")
+    db = _simulation_db(args.db, args.force) if args.db else None
     bars: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -205,7 +224,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                                disable=args.quiet or not sys.stderr.isatty(), mininterval=0.5)
         bars[stage].update(done - bars[stage].n)
 
-    result = simulate(scenario, advice=not args.no_advice, verify=args.verify, progress=progress)
+    result = simulate(scenario, advice=not args.no_advice, verify=args.verify, progress=progress, db=db)
     for bar in bars.values():
         bar.close()
     if args.json:
@@ -215,7 +234,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.html:
         Path(args.html).write_text(page(result), encoding="utf-8")
         print(f"wrote {args.html}")
+    if db is not None:
+        day = result["scenario"]["date"]
+        config = f" --config {scenario.config}" if scenario.config else ""
+        print(f"kept the simulated day in {db}: reception report --db {db}{config} --from {day} --to {day}",
+              file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _simulation_db(name: str, force: bool) -> Path:
+    """Where `simulate --db` keeps the day: a new or empty file; an existing database only with `force`."""
+    db = Path(name).resolve()
+    if db.is_dir():
+        raise CliError(f"--db {name}: is a directory")
+    if not db.parent.is_dir():
+        raise CliError(f"--db {name}: no directory {db.parent}")
+    if db.is_file() and db.stat().st_size > 0:
+        if not force:
+            raise CliError(f"--db {name}: the file exists and is not empty; use --force to replace it")
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            path.unlink(missing_ok=True)
+    return db
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -229,6 +268,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="SQLite file")
     serve.add_argument("--faq", action="append", help="FAQ directory (repeatable)")
     serve.add_argument("--plugins-dir", help="directory of plugin modules to load")
+    serve.add_argument("--log-format", choices=("text", "json"),
+                       help="log lines as text (default) or one JSON object each ([server] log_format)")
     serve.set_defaults(func=cmd_serve)
 
     init = sub.add_parser("init", help="write an example config and an editable FAQ folder")
@@ -264,6 +305,15 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--partial", action="store_true", help="import the valid rows even when some are bad")
     load.set_defaults(func=cmd_orders_import)
 
+    buyer = sub.add_parser("buyer", help="a buyer's data").add_subparsers(dest="buyer_command", required=True)
+    forget = buyer.add_parser("forget", help="erase one buyer's messages, orders and ids; the figures stay")
+    forget.add_argument("customer_id", metavar="ID", help="the buyer's customer_id (on every channel)")
+    forget.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
+    forget.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    forget.add_argument("--force", action="store_true",
+                        help="also erase conversations an agent or queue holds now (stop the server first)")
+    forget.set_defaults(func=cmd_buyer_forget)
+
     report = sub.add_parser("report", help="the platform assessment metrics and intent analytics as tables")
     report.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
     report.add_argument("--db", help="SQLite file (default: the config's store.path)")
@@ -284,6 +334,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
     simulate.add_argument("--html", metavar="FILE", help="also write an HTML page with charts to FILE")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    simulate.add_argument("--db", metavar="FILE",
+                          help="keep the simulated day in this SQLite file, for `reception report --db FILE`")
+    simulate.add_argument("--force", action="store_true", help="with --db: replace an existing database")
     simulate.set_defaults(func=cmd_simulate)
     return parser
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .core import RECEPTION, Reception
 from .hookspecs import hookimpl
 from .http import caller, json_response, read_body
-from .models import MAX_TEXT, Message
+from .models import MAX_TEXT, STRICT_BODY, Message
 from .openapi import route
 
 RULES: list[tuple[str, re.Pattern[str], str]] = [
@@ -48,7 +48,7 @@ def filter_outbound(message: Message, reception: Reception) -> Message | None:
 
 
 class CheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 

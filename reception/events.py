@@ -34,6 +34,8 @@ ALERT_RAISED = "alert.raised"
 BOT_TOOK_OVER = "coverage.bot_took_over"
 CALLBACK_DELIVERED = "callback.delivered"
 CALLBACK_FAILED = "callback.failed"
+BUYER_FORGOTTEN = "buyer.forgotten"  # data: rows erased per kind, never who
+RETENTION_PURGED = "retention.purged"  # data: the cutoff and rows erased per kind
 
 
 class Event(BaseModel):

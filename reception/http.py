@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import auth
 from .config import describe_errors
+from .logs import REQUEST_ID
 
 log = logging.getLogger("reception.http")
 M = TypeVar("M", bound=BaseModel)
@@ -41,6 +42,8 @@ class ApiError(Exception):
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             error["fields"] = self.fields
+        if (request_id := REQUEST_ID.get()) is not None:  # to find this answer in the logs
+            error["request_id"] = request_id
         return web.json_response({"error": error}, status=self.status, dumps=_dumps, headers=self.headers)
 
 

@@ -11,7 +11,8 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, field_validator,
+                      model_validator)
 
 Status = Literal["bot", "queued", "assigned", "offline", "closed"]
 Sender = Literal["buyer", "bot", "agent", "system"]
@@ -20,6 +21,24 @@ MAX_TEXT = 4000  # characters; the platforms cap a chat message well below this
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[Tt ]\d{2}:\d{2})", re.ASCII)
+# For the OpenAPI document: what `clean_text` lets through, and that with something left after stripping.
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+NO_CONTROL = f"^[^{_CONTROLS}]*$"
+SOME_TEXT = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
+# Request bodies take JSON types as they are: no 1 for true, no "5" for 5, no number for a date-time.
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)
+
+
+def _date_time_text(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME.match(value)):
+        return value
+    raise ValueError("expected an ISO 8601 date-time text, e.g. 2026-11-11T10:00:00+08:00")
+
+
+# A date-time on the wire: ISO 8601 text only (pydantic alone would also take a number as unix seconds);
+# not strict, or the text itself would be refused in a strict body.
+DateTimeText = Annotated[datetime, Strict(False), BeforeValidator(_date_time_text)]
 
 
 def clean_text(value: str | None) -> str | None:
@@ -34,22 +53,25 @@ def clean_text(value: str | None) -> str | None:
 class Card(BaseModel):
     """A product or order card sent by the buyer: it counts as a consultation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     type: Literal["product", "order"]
     id: Identifier
 
 
 class BuyerMessage(BaseModel):
-    """A buyer's message as it arrives on the wire (the webhook's request body)."""
+    """A buyer's message as it arrives on the wire (the webhook's request body): text, a card, or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the text-or-card rule of `_text_or_card`, for the OpenAPI document: a text with something in it, or a card
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string", "pattern": SOME_TEXT}}},
+        {"required": ["card"], "properties": {"card": {"type": "object"}}}]})
 
     customer_id: Identifier
     message_id: Identifier | None = None
-    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    text: str | None = Field(default=None, max_length=MAX_TEXT, json_schema_extra={"pattern": NO_CONTROL})
     card: Card | None = None
     entry: Annotated[str, StringConstraints(max_length=64)] | None = None
-    sent_at: datetime | None = None
+    sent_at: DateTimeText | None = Field(default=None, description="with a timezone; default: when it arrives")
 
     @field_validator("text")
     @classmethod

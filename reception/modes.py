@@ -25,6 +25,7 @@ from .events import Event
 from .hookspecs import hookimpl
 from .http import json_response, read_body, require_admin, validate
 from .loop import forever
+from .models import DateTimeText
 from .openapi import route
 
 PENALTY_KEY = "mode_penalty"
@@ -34,10 +35,10 @@ STATE_KEY = "modes"
 class PenaltySwitch(BaseModel):
     """The admin's penalty switch: on/off, optionally only between from and to."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
     enabled: bool
-    start: datetime | None = Field(default=None, alias="from")
-    end: datetime | None = Field(default=None, alias="to")
+    start: DateTimeText | None = Field(default=None, alias="from", description="with a timezone")
+    end: DateTimeText | None = Field(default=None, alias="to", description="with a timezone; after from")
 
 
 def _switch(reception: Reception) -> SwitchSettings:
@@ -117,4 +118,5 @@ def register_routes(app: web.Application, reception: Reception) -> None:
     route(app, "GET", "/api/v1/modes", get_modes, "Whether big-sale and penalty modes are on", auth="admin",
           errors=(401,))
     route(app, "POST", "/api/v1/modes/penalty", set_penalty, "Switch penalty mode (robot reception) on or off, "
-          "optionally for a period", body=PenaltySwitch, auth="admin", errors=(400, 401, 422))
+          "optionally for a period", body=PenaltySwitch, auth="admin", errors=(400, 401, 422),
+          description="from and to need a timezone, and to must be after from (else 422).")

@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "reception.stats",
     "reception.metrics.api",
     "reception.metrics.alerts",
+    "reception.privacy",
     "reception.modes",
     "reception.coverage",
     "reception.orders.plugin",

@@ -254,3 +254,40 @@ async def refreshed_until(page: Page, check, timeout: float = 15.0) -> None:
         assert asyncio.get_running_loop().time() < deadline, "the dashboard never showed it"
         await page.get_by_test_id("ad-refresh").click()
         await asyncio.sleep(0.5)
+
+
+async def test_the_widget_stores_a_renewed_token_and_keeps_the_conversation(server, browser, tmp_path):
+    import hashlib
+    import hmac
+
+    page = await buyer_page(browser, server)
+    await ask(page, "我的订单号是 KEPT-ACROSS-RENEWAL，怎么退货")
+    await expect(answers(page).last).to_be_visible()
+    # Turn the stored token into one an earlier release issued (no expiry, signed with the key file's secret):
+    # the session renews such a token at once, as it renews one past half its life.
+    secret = [line for line in (tmp_path / "e2e.db.webchat-key").read_text().splitlines()
+              if line and not line.startswith("#")][0]
+    old = await page.evaluate("localStorage.getItem('reception.webchat.token')")
+    await page.wait_for_function("(old) => (localStorage.getItem(`reception.webchat.history.${old}`) || '')"
+                                 ".includes('KEPT-ACROSS-RENEWAL')", arg=old)
+    customer = old.split(".")[0]
+    legacy = customer + "." + hmac.new(secret.encode(), customer.encode(), hashlib.sha256).hexdigest()[:40]
+    await page.evaluate("""([old, legacy]) => {
+        for (const k of ['seq', 'history']) {
+            const v = localStorage.getItem(`reception.webchat.${k}.${old}`);
+            if (v != null) localStorage.setItem(`reception.webchat.${k}.${legacy}`, v);
+            localStorage.removeItem(`reception.webchat.${k}.${old}`);
+        }
+        localStorage.setItem('reception.webchat.token', legacy);
+    }""", [old, legacy])
+    # the socket never reaches the server: what shows after the reload is what the widget kept, not a new sync
+    await page.route_web_socket(re.compile(r"/api/v1/webchat/ws"), lambda ws: None)
+    await page.reload()
+    await page.evaluate("window.receptionWidget.open()")
+    await page.wait_for_function("(legacy) => localStorage.getItem('reception.webchat.token') !== legacy", arg=legacy)
+    renewed = await page.evaluate("localStorage.getItem('reception.webchat.token')")
+    assert renewed.startswith(customer + ".") and renewed.count(".") == 2
+    await expect(page.get_by_test_id("rw-messages")).to_contain_text("KEPT-ACROSS-RENEWAL")
+    keys = await page.evaluate("Object.keys(localStorage)")
+    assert f"reception.webchat.history.{renewed}" in keys
+    assert not [k for k in keys if k.endswith(legacy)]

@@ -1,8 +1,9 @@
 """The webchat channel, a default plugin: the chat widget's buyers over a WebSocket.
 
-A buyer is identified by a signed token (``POST /api/v1/webchat/session``)
-that the widget keeps in the browser, so a reload keeps the conversation and
-nobody can read another buyer's messages. Messages carry the store's
+A buyer is identified by a signed, expiring token (``POST
+/api/v1/webchat/session``, see `webchat_token`) that the widget keeps in the
+browser, so a reload keeps the conversation and nobody can read another
+buyer's messages; past half its life the session hands out a fresh one. Messages carry the store's
 sequence number: after a reconnect the widget asks for everything after the
 last one it saw, so nothing is lost and nothing is shown twice; the buyer's
 own messages carry a ``client_id`` that makes a resend idempotent. Later
@@ -13,26 +14,25 @@ the buyer and are in the history in any case.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from aiohttp import WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from ..config import describe_errors
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, BadJson, decode_json, json_response, loads
-from ..models import MAX_TEXT, Card, Identifier, Inbound, Message
-from ..openapi import route
+from ..models import MAX_TEXT, STRICT_BODY, Card, Identifier, Inbound, Message
+from ..openapi import WEBSOCKET_ANSWERS, Query, route
 from ..pipeline import MessageConflict
 from .base import Channel
+from .webchat_token import TokenSigner, load_secrets
 
 NAME = "webchat"
-SECRET_KEY = "webchat_secret"
 BAD_TOKEN = 4401
 MAX_SEQ = 2**62  # a message's sequence number is a SQLite integer (63 bits); a larger `after` is no sequence
 
@@ -41,14 +41,19 @@ Token = Annotated[str, StringConstraints(max_length=200, pattern=r"^[\x21-\x7e]+
 
 
 class SessionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     token: Token | None = None
+
+
+SESSION = {"type": "object", "required": ["customer_id", "token", "expires_at", "renewed"], "properties": {
+    "customer_id": {"type": "string"}, "token": {"type": "string"},
+    "expires_at": {"type": "string", "format": "date-time"}, "renewed": {"type": "boolean"}}}
 
 
 class Frame(BaseModel):
     """A frame from the widget."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     type: Literal["sync", "message"]
     after: int = Field(default=0, ge=0, le=MAX_SEQ)
     client_id: Identifier | None = None
@@ -73,36 +78,31 @@ class WebchatChannel(Channel):
     def __init__(self, reception: Reception) -> None:
         super().__init__(reception)
         self.sockets: dict[str, set[Socket]] = {}
-        self._secret = b""
+        self.signer: TokenSigner | None = None
 
     @property
     def delivers_later(self) -> bool:
         return True
 
     async def start(self) -> None:
-        secret = self.reception.settings.webchat.secret or await self.reception.store.value(SECRET_KEY)
-        if secret is None:
-            secret = secrets.token_urlsafe(32)
-            tx = self.reception.store.transaction()
-            tx.set_value(SECRET_KEY, secret)
-            await self.reception.store.commit(tx)
-        self._secret = secret.encode()
+        settings = self.reception.settings
+        found = await load_secrets(settings, self.reception.store)
+        self.signer = TokenSigner(found, timedelta(days=settings.webchat.token_days))
 
     # -- identity ---------------------------------------------------------------------------
-    def _sign(self, customer_id: str) -> str:
-        return hmac.new(self._secret, customer_id.encode(), hashlib.sha256).hexdigest()[:40]
+    def _signer(self) -> TokenSigner:
+        if self.signer is None:
+            raise RuntimeError("the webchat channel has not started")
+        return self.signer
 
     def token_for(self, customer_id: str) -> str:
-        return f"{customer_id}.{self._sign(customer_id)}"
+        """A fresh token for the buyer, signed with the current secret."""
+        return self._signer().issue(customer_id, self.reception.clock.now())[0]
 
     def customer_of(self, token: str | None) -> str | None:
-        """The buyer a token was issued to, or None for a forged or malformed token."""
-        if not token or "." not in token or not token.isascii():  # issued tokens are ASCII; compare_digest wants it
-            return None
-        customer_id, _, signature = token.rpartition(".")
-        if not customer_id.startswith("wc_") or not hmac.compare_digest(signature, self._sign(customer_id)):
-            return None
-        return customer_id
+        """The buyer a token was issued to, or None for a forged, malformed or expired token."""
+        verified = self._signer().verify(token, self.reception.clock.now())
+        return verified.customer_id if verified else None
 
     # -- outgoing ---------------------------------------------------------------------------
     def frame(self, message: Message) -> dict[str, Any]:
@@ -145,9 +145,17 @@ class WebchatChannel(Channel):
         if not self._origin_ok(request):
             raise ApiError(403, "origin_not_allowed", "this page may not embed the chat widget")
         raw = await request.read()
-        body = SessionBody.model_validate(decode_json(raw)) if raw.strip() else SessionBody()
-        customer_id = self.customer_of(body.token) or f"wc_{secrets.token_hex(12)}"
-        response = json_response({"customer_id": customer_id, "token": self.token_for(customer_id)})
+        body = SessionBody.model_validate(decode_json(raw)) if raw else SessionBody()  # no body: a new buyer
+        signer, now = self._signer(), self.reception.clock.now()
+        verified = signer.verify(body.token, now)  # expired: like no token, a new buyer
+        if verified is not None and verified.expires is not None and not signer.due_for_renewal(verified, now):
+            # still fresh: the same token back
+            customer_id, token, expires = verified.customer_id, body.token, verified.expires
+        else:  # a new buyer, or one whose token is past half its life: a fresh token
+            customer_id = verified.customer_id if verified else f"wc_{secrets.token_hex(12)}"
+            token, expires = signer.issue(customer_id, now)
+        response = json_response({"customer_id": customer_id, "token": token, "expires_at": expires.isoformat(),
+                                  "renewed": verified is not None and token != body.token})
         return self._cors(request, response)
 
     def _origin_ok(self, request: web.Request) -> bool:
@@ -272,10 +280,14 @@ def register_routes(app: web.Application, reception: Reception) -> None:
         return await _channel(request).websocket(request)
 
     route(app, "POST", "/api/v1/webchat/session", session, "A chat-widget buyer's identity: new, or resumed "
-          "from a token", body=SessionBody, errors=(400, 422))
+          "from a token", body=SessionBody, body_required=False, response=SESSION, errors=(403,),
+          description="No body, or no token, or a forged or expired one: a new buyer. A valid token past half "
+          "its life ([webchat] token_days) is replaced by a fresh one for the same buyer (renewed: true).")
     async def preflight(request: web.Request) -> web.Response:
         return await _channel(request).preflight(request)
 
     app.router.add_route("OPTIONS", "/api/v1/webchat/session", preflight)
     route(app, "GET", "/api/v1/webchat/ws", websocket, "The chat widget's WebSocket (see docs/web-api.md)",
-          query=("token",), errors=(403,))
+          query=(Query("token", description="the buyer's token from the session; a missing, wrong or expired "
+                       "one closes the socket with 4401"),),
+          status=101, responses=WEBSOCKET_ANSWERS, errors=(400, 403))

@@ -1,9 +1,12 @@
 """The webhook channel, a default plugin: ``POST /api/v1/webhook/messages`` and callback delivery.
 
 A shop's integration posts each buyer message and gets the bot's reply in
-the response. When ``webhook.secret`` is set, requests must be signed
-(``X-Reception-Signature: sha256=<hex HMAC-SHA256 of the raw body>``) and so
-are the callbacks sent to ``webhook.callback_url``.
+the response. When ``webhook.secret`` is set, requests must be signed in
+``X-Reception-Signature``: ``sha256=<hex HMAC-SHA256 of the raw body>``, or
+(recommended: it resists replay) ``t=<unix seconds>,v1=<hex HMAC-SHA256 of
+"<t>.<raw body>">`` with ``t`` within ``signature_tolerance_seconds`` of the
+server's clock. The callbacks sent to ``webhook.callback_url`` carry both
+forms (`auth.signature_headers`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..pipeline import MessageConflict
 from .base import Channel, DeliveryFailed
 
 NAME = "webhook"
-SIGNATURE_HEADER = "X-Reception-Signature"
+SIGNATURE_HEADER = auth.SIGNATURE_HEADER
 
 
 class WebhookChannel(Channel):
@@ -46,8 +49,8 @@ class WebhookChannel(Channel):
             return
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
-        if settings.secret:
-            headers[SIGNATURE_HEADER] = auth.sign(settings.secret, body)
+        if settings.secret:  # signed when sent, so a retry carries a fresh timestamp
+            headers.update(auth.signature_headers(settings.secret, body, int(self.reception.clock.now().timestamp())))
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.callback_timeout))
         try:
@@ -64,9 +67,14 @@ class WebhookChannel(Channel):
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        secret = self.reception.settings.webhook.secret
-        if secret and not auth.signature_ok(secret, raw, request.headers.get(SIGNATURE_HEADER)):
-            raise ApiError(401, "bad_signature", f"missing or wrong {SIGNATURE_HEADER} header")
+        settings = self.reception.settings.webhook
+        if settings.secret:
+            try:
+                auth.verify_signature(settings.secret, raw, request.headers.get(SIGNATURE_HEADER),
+                                      self.reception.clock.now().timestamp(), settings.signature_tolerance_seconds,
+                                      settings.require_timestamp)
+            except auth.SignatureError as exc:
+                raise ApiError(401, exc.code, f"{SIGNATURE_HEADER}: {exc}") from None
         body = validate(BuyerMessage, decode_json(raw))
         inbound = Inbound.model_construct(channel=NAME, **dict(body))  # validated just above
         try:

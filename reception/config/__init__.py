@@ -18,8 +18,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .sections import (
     AdminSettings, AgentSettings, AlertSettings, AssessmentSettings, BigSaleSettings, BotSettings, HoursSettings,
-    OfflinePoolSettings, RoutingSettings, Section, SentimentSettings, ServerSettings, StoreSettings, SwitchSettings,
-    WebchatSettings, WebhookSettings,
+    MetricsSettings, OfflinePoolSettings, RoutingSettings, Section, SentimentSettings, ServerSettings, StoreSettings,
+    SwitchSettings, WebchatSettings, WebhookSettings,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,6 +36,7 @@ class Settings(Section):
     admin: AdminSettings = Field(default_factory=AdminSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     webchat: WebchatSettings = Field(default_factory=WebchatSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     agents: list[AgentSettings] = Field(default_factory=list)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     assessment: AssessmentSettings = Field(default_factory=AssessmentSettings)
@@ -97,8 +98,9 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
-    """`RECEPTION_BOT__ANSWER_THRESHOLD=0.6` sets ``bot.answer_threshold``."""
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """`RECEPTION_BOT__ANSWER_THRESHOLD=0.6` sets ``bot.answer_threshold``; returns {field path: variable}."""
+    applied: dict[tuple[str, ...], str] = {}
     for name, raw in env.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
             continue
@@ -112,6 +114,8 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
                 raise ConfigError(f"{name}: {'.'.join(path)} is not a table")
             node = child
         node[path[-1]] = _env_value(raw)
+        applied[tuple(path)] = name
+    return applied
 
 
 def describe_errors(error: ValidationError) -> str:
@@ -122,6 +126,24 @@ def describe_errors(error: ValidationError) -> str:
         message = err["msg"].removeprefix("Value error, ")
         lines.append(f"{path}: {message}" if path else message)
     return "; ".join(lines)
+
+
+def _describe_sources(error: ValidationError, source: str, from_env: dict[tuple[str, ...], str]) -> str:
+    """Like `describe_errors`, each error under its source: the environment variable that set the field
+    (``RECEPTION_BOT__ANSWER_THRESHOLD: …``), else the file (``reception.toml: bot.answer_threshold: …``)."""
+    parts = []
+    for err in error.errors():
+        loc = tuple(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        path = ".".join(loc)
+        found = next(((key, name) for key, name in from_env.items() if loc[:len(key)] == key), None)
+        if found is None:
+            parts.append(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+        elif len(loc) > len(found[0]):
+            parts.append(f"{found[1]}: {path}: {message}")  # inside a JSON list or table: say where
+        else:
+            parts.append(f"{found[1]}: {message}")
+    return "; ".join(parts)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -152,17 +174,21 @@ def load_settings(
         path = Path(path)
         data = read_toml(path)
         base = path.resolve().parent
-    _apply_env(data, env)
+    from_env = _apply_env(data, env)
     for key, value in (overrides or {}).items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+        # a command-line override replaces what the environment set there
+        from_env = {k: v for k, v in from_env.items()
+                    if k[0] != key or (isinstance(value, dict) and (len(k) < 2 or k[1] not in value))}
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        source = str(path) if path else "configuration"
-        raise ConfigError(f"{source}: {describe_errors(exc)}") from None
+        raise ConfigError(_describe_sources(exc, str(path) if path else "configuration", from_env)) from None
     settings.store.path = base / settings.store.path
     settings.faq = [base / p for p in settings.faq]
     settings.big_sale.faq = [base / p for p in settings.big_sale.faq]
     if settings.plugins_dir is not None:
         settings.plugins_dir = base / settings.plugins_dir
+    if settings.webchat.key_file is not None:
+        settings.webchat.key_file = base / settings.webchat.key_file
     return settings

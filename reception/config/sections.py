@@ -26,16 +26,34 @@ class AdminSettings(Section):
     token: TokenHash | None = None
 
 
+class MetricsSettings(Section):
+    # bearer token a Prometheus scraper must send for GET /metrics; absent: /metrics is open to anyone
+    token: TokenHash | None = None
+
+
 class WebhookSettings(Section):
     secret: str | None = Field(default=None, min_length=8)
     callback_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
     callback_timeout: float = Field(default=10.0, gt=0, le=120)
     callback_max_attempts: int = Field(default=8, ge=1, le=50)
+    # a timestamped signature (t=…,v1=…) more than this far from the server's time is refused (replay)
+    signature_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
+    # refuse the plain form (sha256=…) once every integration signs with a timestamp
+    require_timestamp: bool = False
+
+
+WidgetSecret = Annotated[str, StringConstraints(min_length=16, max_length=1024)]
 
 
 class WebchatSettings(Section):
-    # signs buyers' widget tokens; absent: a random secret is made at first start and kept in the database
-    secret: str | None = Field(default=None, min_length=16)
+    # signs buyers' widget tokens (or RECEPTION_WEBCHAT__SECRET); absent: the key file below, made at first start
+    secret: WidgetSecret | None = None
+    # secrets rotated out: tokens they signed still verify; new tokens are signed with `secret`
+    previous_secrets: list[WidgetSecret] = Field(default_factory=list, max_length=20)
+    # where the secret lives when `secret` is not set; default: "<database file>.webchat-key", mode 0600
+    key_file: Path | None = None
+    # a widget token expires this many days after it was issued; the widget renews it after half of that
+    token_days: int = Field(default=30, ge=1, le=3650)
     # pages allowed to embed the widget (WebSocket Origin check); empty: any
     allowed_origins: list[str] = Field(default_factory=list)
 
@@ -255,6 +273,9 @@ class StoreSettings(Section):
     # FULL: a batch is on stable storage before any handler in it answers
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
     batch_max: int = Field(default=256, ge=1, le=10_000)
+    # privacy: messages, orders and buyer ids older than this many days are erased daily, the anonymous
+    # figures kept (reception.privacy); absent: kept for ever
+    retain_days: int | None = Field(default=None, ge=1, le=36_500)
 
 
 class ServerSettings(Section):
@@ -263,3 +284,5 @@ class ServerSettings(Section):
     # a connection that has not finished a request's headers this long after it opened (or after its last
     # answer: an idle keep-alive connection) is closed
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # "json": one JSON object per log line (time, level, logger, message, request_id); `serve --log-format`
+    log_format: Literal["text", "json"] = "text"

@@ -7,11 +7,13 @@ default plugin; `report` prints them as tables (``reception report``).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ..config import Settings
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 MAX_DAYS = 3660  # about ten years: beyond that a report is a mistake, not a question
 
 
@@ -36,7 +38,7 @@ def parse_range(start: str | None, end: str | None, today: date, max_days: int |
             days.append(today)
             continue
         try:
-            if len(text) != 10:
+            if not _DAY.match(text):  # fromisoformat would also take week dates (2026-W46-3)
                 raise ValueError
             days.append(date.fromisoformat(text))
         except ValueError:

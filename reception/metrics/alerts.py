@@ -106,7 +106,8 @@ async def alert(alert: dict[str, Any], reception: Reception) -> None:
     body = json.dumps({"alert": alert}, ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json"}
     if reception.settings.webhook.secret:
-        headers["X-Reception-Signature"] = auth.sign(reception.settings.webhook.secret, body)
+        headers.update(auth.signature_headers(reception.settings.webhook.secret, body,
+                                              int(reception.clock.now().timestamp())))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         async with session.post(url, data=body, headers=headers) as response:
             if response.status >= 300:

@@ -6,7 +6,9 @@
 - ``GET /api/v1/metrics/intents?from=…&to=…[&allow_long=true]`` (admin):
   intent analytics; at most ``[assessment] intent_max_days`` (31) days unless
   ``allow_long=true``.
-- ``GET /metrics``: Prometheus text format, the app's own registry.
+- ``GET /metrics``: Prometheus text format, the app's own registry; when
+  ``[metrics] token`` is set, only with ``Authorization: Bearer <that token>``
+  (401 otherwise).
 
 Bad dates, ``from`` after ``to`` or a range too long get a 422.
 """
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .. import auth
 from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
-from ..openapi import route
+from ..openapi import Query, route
 from . import RangeError, local_today, parse_range
 from .assessment import assess
 from .intents import analyse
@@ -27,6 +30,11 @@ from .prom import Instruments
 
 STATE_KEY = "metrics"
 
+_DATE = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+RANGE = (Query("from", _DATE, "first day (the shop's local date, YYYY-MM-DD), inclusive; absent or empty: today"),
+         Query("to", _DATE, "last day (YYYY-MM-DD), inclusive; absent or empty: today"))
+RANGE_RULE = ("from must not be after to (else 422 invalid_range); a date that is not YYYY-MM-DD: 422 "
+              "invalid_date.")
 _FIGURE = {"type": ["number", "null"]}
 ASSESSMENT = {
     "type": "object",
@@ -93,6 +101,10 @@ async def get_intents(request: web.Request) -> web.Response:
 
 async def prometheus(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
+    token = reception.settings.metrics.token
+    if token is not None and not auth.matches(auth.bearer(request), token):
+        raise ApiError(401, "unauthorized", "a valid metrics bearer token is required ([metrics] token)",
+                       headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     now = reception.clock.now()
     today = local_today(reception.settings, now)
     found = instruments(reception)
@@ -110,8 +122,12 @@ def register_routes(app: web.Application, reception: Reception) -> None:
     instruments(reception)
     route(app, "GET", "/api/v1/metrics/assessment", get_assessment, "The platform assessment figures for sessions "
           "that started in the assessment window of the days from..to", response=ASSESSMENT, auth="admin",
-          errors=(401, 422), query=("from", "to"))
+          errors=(401, 422), query=RANGE, description=RANGE_RULE)
     route(app, "GET", "/api/v1/metrics/intents", get_intents, "Sessions and dissatisfaction per consultation "
           "intent, TOP lists by volume and by contribution", response=INTENTS, auth="admin", errors=(401, 422),
-          query=("from", "to", "allow_long"))
-    route(app, "GET", "/metrics", prometheus, "Prometheus metrics (text format)")
+          query=(*RANGE, Query("allow_long", {"type": "boolean", "default": False},
+                               "true: a range longer than [assessment] intent_max_days (31) days")),
+          description=RANGE_RULE + " At most [assessment] intent_max_days (31) days unless allow_long=true "
+          "(else 422 range_too_long).")
+    route(app, "GET", "/metrics", prometheus, "Prometheus metrics (text format); when [metrics] token is set, "
+          "only with Authorization: Bearer <that token>", errors=(401,), media="text/plain")

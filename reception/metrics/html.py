@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any, Callable
 
-from .report import COLUMNS, num, pct, summary
+from .report import COLUMNS, NO_VALUE, num, pct, summary
 
 STYLE = """
 body{font:14px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
@@ -46,7 +46,7 @@ WIDTH = 760  # the SVG's coordinate width; CSS scales it to the page
 FONT = 12
 
 # a cell of a figure column: a number, percent, seconds, or the dash for "no value"
-_FIGURE = re.compile(r"^(–|[-+]?\d[\d,]*(\.\d+)?( ?%| s)?)$")
+_FIGURE = re.compile(rf"^({NO_VALUE}|[-+]?\d[\d,]*(\.\d+)?( ?%| s)?)$")
 
 
 def _e(text: Any) -> str:
@@ -88,7 +88,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     tables stay narrow enough for the page.
     """
     figure = [bool(rows) and all(_FIGURE.match(r[i].strip()) or not r[i].strip() for r in rows)
-              and any(r[i].strip() not in ("", "–") for r in rows) for i in range(len(headers))]
+              and any(r[i].strip() not in ("", NO_VALUE) for r in rows) for i in range(len(headers))]
 
     def cells(tag: str, values: list[str], show=_e) -> str:
         return "".join(f'<{tag}{" class=n" if figure[i] else ""}>{show(v)}</{tag}>' for i, v in enumerate(values))
@@ -208,7 +208,7 @@ def line_chart(title: str, x_labels: list[str], series: dict[str, list[float | N
 
 
 def bar_chart(title: str, labels: list[str], values: list[float | None], percent: bool = False) -> str:
-    """Horizontal bars, one per label, each with its value written at its end (– when None)."""
+    """Horizontal bars, one per label, each with its value written at its end (— when None)."""
     if not labels:
         return _no_data(title)
     row, bar = 26.0, 16.0
@@ -229,7 +229,7 @@ def bar_chart(title: str, labels: list[str], values: list[float | None], percent
     for i, (label, text) in enumerate(zip(labels, shown)):
         v = values[i] if i < len(values) else None
         y = 4 + i * row
-        value = "–" if v is None else _fmt(v, percent)
+        value = NO_VALUE if v is None else _fmt(v, percent)
         length = 0.0 if v is None else max(0.0, v) / top * plot_w
         out.append(f'<g><title>{_e(f"{label}: {value}")}</title>'
                    f'<text x="{left - 6:.1f}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{_e(text)}</text>'

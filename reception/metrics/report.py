@@ -20,16 +20,22 @@ from .assessment import assess
 from .intents import analyse
 
 
+# kv key: the instant a database's clock stopped (the end of a simulated day); reports read it as of then
+FROZEN_AT = "clock.frozen_at"
+# a figure with nothing to compute it from (a rate with no denominator: the API's null), everywhere it is shown
+NO_VALUE = "—"
+
+
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.2f}%"
+    return NO_VALUE if value is None else f"{value * 100:.2f}%"
 
 
 def secs(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f} s"
+    return NO_VALUE if value is None else f"{value:.2f} s"
 
 
 def num(value: Any) -> str:
-    return "–" if value is None else str(value)
+    return NO_VALUE if value is None else str(value)
 
 
 # the columns of every breakdown: (header, key in the answer, format)
@@ -105,10 +111,16 @@ def render(assessment: dict[str, Any], intents: dict[str, Any]) -> str:
 
 
 async def collect(settings: Settings, first: date, last: date, now: datetime) -> tuple[dict, dict]:
-    """(assessment, intents) for the local days [first, last], read from the shop's database."""
+    """(assessment, intents) for the local days [first, last], read from the shop's database.
+
+    A database whose clock stopped (a simulated day, ``simulate --db``) is read as of that instant, so the
+    report gives the simulation's figures whenever it is run.
+    """
     store = Store(settings.store.path, settings.store.synchronous)
     await store.open()
     try:
+        frozen = await store.value(FROZEN_AT)
+        now = datetime.fromisoformat(frozen) if frozen else now
         return (await assess(store, settings, first, last, now), await analyse(store, settings, first, last, now))
     finally:
         await store.close()

@@ -8,10 +8,11 @@ written in one transaction.
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import RootModel
+from pydantic import Field, RootModel
 
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
@@ -25,9 +26,11 @@ MAX_ORDERS = 1000  # per request; the body limit (256 KiB) usually comes first
 
 
 class OrdersBody(RootModel[Order | list[Order]]):
-    """One order, or a list of up to 1000 orders (all stored, or none)."""
+    """One order, or a list of 1 to 1000 orders with distinct order_id (all stored, or none). The fields are
+    also accepted as the CSV importer takes them: numbers for texts, items as 'NAME [SPEC] [×QTY] | …',
+    tracking_events as JSON text, times without an offset in the shop's timezone."""
 
-    root: Order | list[Order]
+    root: Order | Annotated[list[Order], Field(min_length=1, max_length=MAX_ORDERS)]
 
 
 _SAVED = {"type": "object", "required": ["saved", "orders"], "properties": {

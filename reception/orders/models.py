@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
                       ValidationInfo, field_validator)
 
-from ..models import clean_text
+from ..models import DateTimeText, clean_text
 
 OrderStatus = Literal["unpaid", "paid", "shipped", "delivered", "after_sale"]
 STATUSES: tuple[str, ...] = ("unpaid", "paid", "shipped", "delivered", "after_sale")
@@ -74,7 +74,7 @@ class Item(_Strict):
 class TrackingEvent(_Strict):
     """One step of the parcel's journey as the carrier reports it."""
 
-    time: datetime
+    time: DateTimeText
     text: Text = Field(min_length=1, max_length=500)
 
     @field_validator("time")
@@ -138,7 +138,7 @@ class Order(_Strict):
     tracking_events: list[TrackingEvent] = Field(default_factory=list, max_length=500,
                                                  description="oldest first; a time without offset is in the shop's "
                                                  "timezone")
-    updated_at: datetime | None = Field(default=None, description="when the order last changed; default: "
+    updated_at: DateTimeText | None = Field(default=None, description="when the order last changed; default: "
                                         "when it was stored")
 
     @field_validator("items", mode="before")

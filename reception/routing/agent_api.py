@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body, require_admin
-from ..models import Identifier
+from ..models import STRICT_BODY, Identifier
 from ..openapi import route
 from .agents import AgentState
 from .offline import run_pool
@@ -25,14 +25,14 @@ from .views import conversation_view
 class StatusBody(BaseModel):
     """An agent's new state: online takes buyers, suspended (挂起) only recent contacts, offline nobody."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     status: Literal["online", "suspended", "offline"]
 
 
 class PoolAssignBody(BaseModel):
     """Manual assignment from the offline pool."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     conversation_ids: list[Identifier] = Field(min_length=1, max_length=5000)
     agent_id: Identifier
 

@@ -15,7 +15,7 @@ from ..core import RECEPTION, Reception
 from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
-from ..models import MAX_TEXT, Conversation, Identifier, clean_text
+from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, clean_text
 from ..openapi import route
 from . import work
 from .actions import RoutingError
@@ -29,8 +29,8 @@ MESSAGES = {"type": "object", "properties": {
 class ReplyBody(BaseModel):
     """An agent's (or the shop admin's) message to the buyer."""
 
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    model_config = STRICT_BODY
+    text: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra={"pattern": SOME_TEXT})
 
     @field_validator("text")
     @classmethod
@@ -44,9 +44,11 @@ class ReplyBody(BaseModel):
 class TransferBody(BaseModel):
     """Where to move the conversation: one agent, or one group."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"oneOf": [
+        {"required": ["agent_id"], "properties": {"agent_id": {"type": "string"}}},
+        {"required": ["group"], "properties": {"group": {"type": "string"}}}]})
     agent_id: Identifier | None = None
-    group: Identifier | None = None
+    group: Identifier | None = Field(default=None, description="a group of the config (else 422 unknown_group)")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "TransferBody":
@@ -58,8 +60,8 @@ class TransferBody(BaseModel):
 class AcceptBody(BaseModel):
     """Who takes the conversation; an agent's own token needs no body, the admin names the agent."""
 
-    model_config = ConfigDict(extra="forbid")
-    agent_id: Identifier | None = None
+    model_config = STRICT_BODY
+    agent_id: Identifier | None = Field(default=None, description="required when the admin calls (else 422)")
 
 
 async def load(request: web.Request) -> tuple[Reception, Caller, Conversation]:

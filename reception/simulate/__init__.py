@@ -29,10 +29,11 @@ HOUR_FIGURES = ("sessions", "human_requests", "first_reply_2min_rate", "human_re
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int], None]) -> tuple[Settings, Run, int]:
-    """One simulated day with `shifts` on a scratch database: (settings, run, buyers)."""
+def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int], None],
+         db: Path | None = None) -> tuple[Settings, Run, int]:
+    """One simulated day with `shifts` on a scratch database, or on `db` (kept): (settings, run, buyers)."""
     with tempfile.TemporaryDirectory(prefix="reception-simulate-") as workdir:
-        settings = shop_settings(scenario, Path(workdir), shifts)
+        settings = shop_settings(scenario, Path(workdir), shifts, db=db)
         buyers = buyers_of(scenario, settings)
         run = asyncio.run(run_day(scenario, settings, buyers, shifts,
                                   progress=lambda done: progress(done, len(buyers))))
@@ -40,12 +41,15 @@ def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int],
 
 
 def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
-             progress: Progress | None = None) -> dict[str, Any]:
-    """Run the scenario's day, the staffing search and, with `verify`, the day again with the advice."""
+             progress: Progress | None = None, db: Path | None = None) -> dict[str, Any]:
+    """Run the scenario's day, the staffing search and, with `verify`, the day again with the advice.
+
+    With `db` (a new or empty file) the day, as the scenario staffs it, is kept there for ``reception report``.
+    """
     report = progress or (lambda stage, done, total: None)
     shifts = scenario_shifts(scenario)
     started = time.perf_counter()
-    settings, run, count = _day(scenario, shifts, lambda done, total: report("day", done, total))
+    settings, run, count = _day(scenario, shifts, lambda done, total: report("day", done, total), db=db)
     elapsed = time.perf_counter() - started
     a = run.assessment
     arrivals, staffing = scenario.hourly(), scenario.staffing()

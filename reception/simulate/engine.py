@@ -33,6 +33,7 @@ from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
 from ..metrics.assessment import assess
+from ..metrics.report import FROZEN_AT
 from ..models import Inbound
 from ..routing import work
 from .buyers import AGENT_REPLIES, FOLLOW_UPS, HUMAN_REQUESTS, NUDGES, RATINGS, Buyer
@@ -139,6 +140,10 @@ class Engine:
                 self.at(buyer.at, self._arrive, buyer)
             await self._loop()
             now = self.clock.now()
+            # the day's database stops at this instant: `reception report` reads it as of now, as done here
+            tx = self.reception.store.transaction()
+            tx.set_value(FROZEN_AT, now.isoformat())
+            await self.reception.store.commit(tx)
             assessment = await assess(self.reception.store, self.settings, self.day, self.day, now)
         finally:
             await runner.cleanup()

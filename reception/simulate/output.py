@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..metrics import html
-from ..metrics.report import num, pct, secs, table
+from ..metrics.report import NO_VALUE, num, pct, secs, table
 
 HOUR_COLUMNS = [("hour", "hour"), ("arrivals", "arrivals"), ("agents", "agents"), ("human", "human_requests"),
                 ("2-min", "first_reply_2min_rate"), ("3-min", "human_reply_3min_rate"),
@@ -52,7 +52,7 @@ def advice_lines(advice: dict[str, Any]) -> tuple[str, list[str], list[list[str]
     rows = []
     short = []
     for r in advice["hours"]:
-        needed = "–" if r["simulated"] is None else str(r["simulated"])
+        needed = NO_VALUE if r["simulated"] is None else str(r["simulated"])
         rows.append([f"{r['hour']:02d}:00", num(r["requests"]), num(r["concurrency"]), num(r["scheduled"]), needed,
                      num(r["erlang_c"]), pct(r["first_reply_2min_rate"]), pct(r["non_service_rate"])])
         if r["simulated"] and r["simulated"] > r["scheduled"]:

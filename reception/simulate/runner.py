@@ -4,7 +4,8 @@ The shop's own config (FAQ, hours, routing, big-sale settings) is used when
 the scenario names one; the agents are the scenario's (in every group of the
 shop unless the scenario names one), the mode is switched
 on for the whole day, alerts are off (the figures are reported instead) and
-the database is a scratch file the run deletes.
+the database is a scratch file the run deletes, or the file given with
+``simulate --db`` that keeps the day for ``reception report``.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ def concurrency(scenario: Scenario) -> int:
     return scenario.agents.max_concurrent or AgentSettings.model_fields["max_concurrent"].default
 
 
-def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True) -> Settings:
-    """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database."""
+def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True,
+                  db: Path | None = None) -> Settings:
+    """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database in
+    `workdir` (or `db`)."""
     base = load_settings(scenario.config, env={}) if scenario.config else None
     # the agents serve every group of the shop unless the scenario names one
     groups = [scenario.agents.group] if scenario.agents.group else sorted(base.group_names()) if base else []
@@ -75,7 +78,7 @@ def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: b
     window = {"enabled": True, "from": (tz_day - timedelta(days=1)).isoformat(),
               "to": (tz_day + timedelta(days=3)).isoformat()}
     overrides: dict[str, Any] = {
-        "store": {"path": str(workdir / "simulation.db"), "synchronous": "NORMAL"},
+        "store": {"path": str(db or workdir / "simulation.db"), "synchronous": "NORMAL"},
         "admin": {"token": secrets.token_hex(16)}, "agents": agents, "alerts": {"enabled": False},
         "webhook": {"callback_url": None}, "plugins_dir": None,
         "bot": {"watch_seconds": 0},  # a simulated day of FAQ polling costs time and nobody edits the FAQ

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from .metrics import MetricsReads
+from .privacy import Privacy
 from .reads import Delivery, Reads
 from .schema import migrate
 from .transaction import SQL, Transaction
@@ -47,7 +48,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-class Store(Reads, MetricsReads):
+class Store(Reads, MetricsReads, Privacy):
     """SQLite storage for conversations, messages, events, routing state and deliveries."""
 
     def __init__(self, path: Path, synchronous: str = "FULL", batch_max: int = 256) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from ..events import Event
 from ..models import Conversation, Message
 from ..orders.models import Order
-from . import codec, ledger
+from . import codec, ledger, privacy
 
 _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
 _ORDER = codec.ORDER_COLUMNS
@@ -32,6 +32,7 @@ SQL = {
     "contact": "INSERT INTO contacts (customer_key, agent_id, last_at) VALUES (?,?,?) ON CONFLICT(customer_key)"
     " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
     "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+    "kv_delete": "DELETE FROM kv WHERE key=?",
     "order": f"INSERT INTO orders ({', '.join(_ORDER)}) VALUES ({', '.join('?' * len(_ORDER))}) ON CONFLICT(order_id)"
     " DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _ORDER[1:]),
     "skill_state": "INSERT INTO skill_states (conversation_id, skill, state, updated_at) VALUES (?,?,?,?)"
@@ -41,6 +42,7 @@ SQL = {
     "pool_run": "INSERT INTO pool_runs (at, operator, trigger, considered, assigned, cap, reason, failures)"
     " VALUES (?,?,?,?,?,?,?,?)",
     **ledger.SQL,  # the session ledger behind the metrics, folded with every event
+    **privacy.SQL,  # erasure: a buyer on request, everything past [store] retain_days
 }
 
 
@@ -103,6 +105,10 @@ class Transaction:
     def set_value(self, key: str, value: str) -> None:
         """A small persistent setting of the running shop (a generated secret …)."""
         self.ops.append(("kv", (key, value)))
+
+    def delete_value(self, key: str) -> None:
+        """Forget a setting kept with `set_value` (a secret that has moved out of the database …)."""
+        self.ops.append(("kv_delete", (key,)))
 
     def add_pool_run(self, at: datetime, operator: str, trigger: str, considered: int, assigned: int, cap: int,
                      reason: str | None, failures: list[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from .. import events as ev
 from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
-from ..openapi import route
+from ..openapi import WEBSOCKET_ANSWERS, Query, route
 
 STATE_KEY = "live_agents"
 BAD_TOKEN = 4401
@@ -87,4 +87,7 @@ async def shutdown(reception: Reception) -> None:
 @hookimpl(trylast=True)
 def register_routes(app: web.Application, reception: Reception) -> None:
     route(app, "GET", "/api/v1/agents/{agent_id}/ws", agent_socket,
-          "The agent workbench's live notices (WebSocket; token in the query)", query=("token",))
+          "The agent workbench's live notices (WebSocket; token in the query)",
+          query=(Query("token", description="the agent's (or the admin's) token; a wrong one closes the socket "
+                       "with 4401"),),
+          status=101, responses=WEBSOCKET_ANSWERS, errors=(400,))

@@ -8,7 +8,7 @@
  * reach in and ours cannot leak out. Plain ES2020, no dependencies, no build.
  *
  * Protocol: docs/web-api.md, "Chat widget (webchat channel)".
- *   POST /api/v1/webchat/session {token?} -> {customer_id, token}
+ *   POST /api/v1/webchat/session {token?} -> {customer_id, token, expires_at, renewed}
  *   WS   /api/v1/webchat/ws?token=…  (4401 = bad token)
  *        -> sync {after}   <- message… synced {status}
  *        -> message {client_id, text?, card?}   <- message (echo, replies…) status {status, handover}
@@ -810,7 +810,19 @@
     refreshHeader();
   }
 
-  function adoptToken(t) {
+  function adoptToken(t, renewed) {
+    if (renewed && token && token !== t) {
+      // the same buyer with a fresh token (the old one was past half its life): keep what is stored
+      for (const key of [keySeq, keyHistory, keyRated]) {
+        const v = storage.get(key(token));
+        if (v != null) storage.set(key(t), v);
+        storage.del(key(token));
+      }
+      if (viewToken === token) viewToken = t;
+      token = t;
+      storage.set(KEY_TOKEN, t);
+      return;
+    }
     if (viewToken && viewToken !== t) resetView(); // another buyer: what is on screen is not theirs
     if (token && token !== t) { storage.del(keySeq(token)); storage.del(keyHistory(token)); storage.del(keyRated(token)); }
     token = t;
@@ -841,7 +853,7 @@
     if (!res.ok) throw new Error(`session: HTTP ${res.status}`);
     const data = await res.json();
     if (!data || typeof data.token !== 'string' || !data.token) throw new Error('session: no token');
-    adoptToken(data.token);
+    adoptToken(data.token, data.renewed === true);
     sessionChecked = true;
   }
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from . import __version__
 
-Auth = Literal["admin", "agent", "signature", None]
+Auth = Literal["admin", "agent", "signature", "optional", None]  # optional: a bearer token when configured
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,7 +67,8 @@ _SIGNATURE_TEXT = (
     "[webhook] require_timestamp is on). A missing, malformed or wrong signature: 401 bad_signature. "
     "Callbacks to [webhook] callback_url carry both: X-Reception-Signature (plain) and "
     "X-Reception-Signature-Timestamped (t=…,v1=…). See docs/security.md.")
-_SECURITY = {"admin": [{"bearer": []}], "agent": [{"bearer": []}], "signature": [{"signature": []}, {}]}
+_SECURITY = {"admin": [{"bearer": []}], "agent": [{"bearer": []}], "signature": [{"signature": []}, {}],
+             "optional": [{"bearer": []}, {}]}
 
 
 def route(app: web.Application, method: str, path: str, handler: Handler, summary: str, *,

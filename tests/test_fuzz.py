@@ -72,17 +72,6 @@ include-name = "POST /api/v1/orders"
 checks.negative_data_rejection.enabled = false
 checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 422]
 
-# Owned by the FAQ module, to be described there (reported): ?days is a whole number 1..90, a new entry's
-# answer needs zh or en, and creating an entry answers 201.
-[[operations]]
-include-name = "GET /api/v1/faq/unanswered"
-checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 422]
-
-[[operations]]
-include-name = "POST /api/v1/faq/entries"
-checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 409, 422]
-checks.status_code_conformance.enabled = false
-
 # the penalty switch's to must be after its from
 [[operations]]
 include-name = "POST /api/v1/modes/penalty"

@@ -15,20 +15,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ..core import RECEPTION, Reception
 from ..http import ApiError, json_response, read_body, require_admin, validate
 from . import editor
 from .bot import in_force, library
-from .loader import EntryId, FaqEntry, LocalizedText, Phrasing
+from .loader import EntryId, FaqEntry
 from .text import normalize
 
 LEARNED_FILE = "learned.yaml"
 _LOCK = "faq.edit_lock"
 
 # a buyer's text as a phrasing: one line (the matcher reads runs of whitespace as one space anyway)
-OneLine = Annotated[Phrasing, AfterValidator(lambda text: " ".join(text.split()))]
+# (checked as sent, so the document's limits are the server's: at most 500 characters, not only blanks)
+OneLine = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S"),
+                    AfterValidator(lambda text: " ".join(text.split()))]
 
 
 class PhrasingBody(BaseModel):
@@ -38,13 +40,27 @@ class PhrasingBody(BaseModel):
     text: OneLine
 
 
+class AnswerBody(BaseModel):
+    """A new entry's answer: Chinese, English or both (at least one)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [{"required": ["zh"]}, {"required": ["en"]}]})
+    zh: str = Field(default=None, min_length=1, max_length=4000)  # type: ignore[assignment]
+    en: str = Field(default=None, min_length=1, max_length=4000)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one_language(self) -> "AnswerBody":
+        if self.zh is None and self.en is None:
+            raise ValueError("the answer needs zh or en")
+        return self
+
+
 class EntryBody(BaseModel):
     """A new entry; `file` is a file name in the first FAQ folder (default ``learned.yaml``)."""
 
     model_config = ConfigDict(extra="forbid")
     id: EntryId
     questions: list[OneLine] = Field(min_length=1, max_length=200)
-    answer: LocalizedText
+    answer: AnswerBody
     file: str | None = Field(default=None, max_length=100, pattern=r"^[\w\-][\w\-.]*\.ya?ml$")
 
 
@@ -115,7 +131,7 @@ async def create_entry(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     require_admin(request, reception.settings.admin.token)
     body = await read_body(request, EntryBody)
-    entry = validate(FaqEntry, {"id": body.id, "questions": body.questions, "answer": body.answer.model_dump()})
+    entry = validate(FaqEntry, {"id": body.id, "questions": body.questions, "answer": body.answer.model_dump(exclude_none=True)})
     folders = library(reception).dirs
     if not folders:
         raise ApiError(409, "no_faq_folder", "the shop has no FAQ folder to write to ([faq] in reception.toml)")

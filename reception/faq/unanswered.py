@@ -27,7 +27,7 @@ from ..config import Settings
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
-from ..openapi import route
+from ..openapi import Query, route
 from ..store import Store
 from . import learn
 from .bot import encoder, in_force
@@ -198,7 +198,7 @@ def run(settings: Settings, days: int, now: datetime, out: TextIO, err: TextIO) 
 
 def _days(request: web.Request) -> int:
     raw = request.query.get("days", str(DAYS))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:  # "³" is a digit to isdigit
         raise ApiError(422, "invalid_field", f"days must be a whole number from 1 to {MAX_DAYS}",
                        [{"field": "days", "message": f"a whole number from 1 to {MAX_DAYS}"}])
     return int(raw)
@@ -238,14 +238,15 @@ def register_routes(app: web.Application, reception: Reception) -> None:
           response={"type": "object", "properties": {"days": {"type": "integer"}, "threshold": {"type": "object"},
                                                      "groups": {"type": "array", "items": _GROUP},
                                                      "entries": {"type": "array"}}},
-          auth="admin", query=("days",), errors=(401, 422))
+          auth="admin", query=(Query("days", {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                                     f"the last N days (default {DAYS})"),), errors=(401, 422))
     route(app, "POST", "/api/v1/faq/entries/{entry_id}/phrasings", learn.add_phrasing,
           "Add a phrasing to an FAQ entry: written to its YAML file, then the FAQ is reloaded "
           "(422 and the file unchanged if the FAQ would not load)",
           body=learn.PhrasingBody, response=_EDITED, auth="admin", errors=(400, 401, 404, 409, 422))
     route(app, "POST", "/api/v1/faq/entries", learn.create_entry,
           "Create an FAQ entry (in learned.yaml of the first FAQ folder unless file is given), then reload (201)",
-          body=learn.EntryBody, response=_EDITED, auth="admin", errors=(400, 401, 409, 422))
+          body=learn.EntryBody, response=_EDITED, auth="admin", errors=(400, 401, 409, 422), status=201)
     route(app, "GET", "/api/v1/faq/status", learn.status,
           "The FAQ in force: entries, when it was loaded, and why the last reload was refused (error, or null)",
           response=_STATUS, auth="admin", errors=(401,))

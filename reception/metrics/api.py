@@ -130,4 +130,4 @@ def register_routes(app: web.Application, reception: Reception) -> None:
           description=RANGE_RULE + " At most [assessment] intent_max_days (31) days unless allow_long=true "
           "(else 422 range_too_long).")
     route(app, "GET", "/metrics", prometheus, "Prometheus metrics (text format); when [metrics] token is set, "
-          "only with Authorization: Bearer <that token>", errors=(401,), media="text/plain")
+          "only with Authorization: Bearer <that token>", auth="optional", errors=(401,), media="text/plain")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -15,6 +19,24 @@ from reception.testing import ADMIN_TOKEN, make_settings
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 WEBHOOK = "/api/v1/webhook/messages"
+CLI = [sys.executable, "-m", "reception.cli"]
+
+
+def server_env() -> dict[str, str]:
+    """This process's environment without RECEPTION_* overrides, for a `reception` subprocess."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
+
+
+async def serve(*args: str, cwd: Path, timeout: float = 30) -> tuple[asyncio.subprocess.Process, str]:
+    """A real `reception serve --port 0 ARGS` in `cwd`, and its URL once it says it is listening."""
+    proc = await asyncio.create_subprocess_exec(*CLI, "serve", "--port", "0", *args, cwd=cwd, env=server_env(),
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), timeout)).decode()
+        assert line, (await proc.stderr.read()).decode()
+        if "http://" in line:
+            return proc, line[line.index("http://"):].split()[0]
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ buyers someone handed over; a 405 keeps its Allow header; `reception serve` drop
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN, WEBHOOK, agent, bearer, send, set_status
+from conftest import ADMIN, WEBHOOK, agent, bearer, send, serve, set_status
 from rawhttp import assert_quiet, raw_request
 from reception.core import RECEPTION
 from reception.openapi import OPERATIONS
@@ -159,25 +156,10 @@ async def test_a_405_keeps_its_allow_header(client):
     assert (await response.json())["error"]["code"] == "method_not_allowed"
 
 
-CLI = [sys.executable, "-m", "reception.cli"]
-
-
-async def _serve(cwd: Path) -> tuple[asyncio.subprocess.Process, str, int]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
-    proc = await asyncio.create_subprocess_exec(*CLI, "serve", "--port", "0", "--db", "shop.db", cwd=cwd, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line, (await proc.stderr.read()).decode()
-        if "http://" in line:
-            host, port = re.search(r"http://([^:/\s]+):(\d+)", line).groups()
-            return proc, host, int(port)
-
-
 async def test_serve_closes_a_connection_that_never_finishes_its_headers(tmp_path):
     (tmp_path / "reception.toml").write_text("[server]\nheader_timeout_seconds = 1\n", encoding="utf-8")
-    proc, host, port = await _serve(tmp_path)
+    proc, url = await serve("--db", "shop.db", cwd=tmp_path)
+    host, port = re.search(r"http://([^:/\s]+):(\d+)", url).groups()
     try:
         reader, writer = await asyncio.open_connection(host, port)
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: ")  # and never the rest

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import sys
 
 import aiohttp
 import pytest
 
-from conftest import ADMIN, bearer
+from conftest import ADMIN, CLI, bearer, serve, server_env
 from reception.cli import main
 from reception.config import ConfigError, load_settings
 from reception.config.risks import risks
 from reception.testing import make_settings
 
-CLI = [sys.executable, "-m", "reception.cli"]
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
 
 
 async def test_a_taken_port_is_one_line_and_exit_2(tmp_path):
@@ -31,7 +26,7 @@ async def test_a_taken_port_is_one_line_and_exit_2(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         proc = await asyncio.create_subprocess_exec(
-            *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", "shop.db", cwd=tmp_path, env=_env(),
+            *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", "shop.db", cwd=tmp_path, env=server_env(),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 2
@@ -117,17 +112,9 @@ async def test_request_ids_come_back_in_the_header_and_in_errors(client):
 
 async def test_serve_warns_at_start_and_logs_json_lines_with_request_ids(tmp_path):
     assert main(["init", str(tmp_path / "shop")]) == 0  # the example config: its default tokens, no secrets
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "serve", "--config", "shop/reception.toml", "--port", "0", "--db", "shop.db", "--log-format", "json",
-        cwd=tmp_path, env=_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
+    proc, url = await serve("--config", "shop/reception.toml", "--db", "shop.db", "--log-format", "json",
+                            cwd=tmp_path, timeout=60)
     try:
-        while True:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-            assert line, (await proc.stderr.read()).decode()
-            if "http://" in line:
-                url = line[line.index("http://"):].split()[0]
-                break
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{url}/api/v1/orders/x", headers={"X-Request-Id": "trace-me-7"}) as response:
                 assert response.status == 401 and response.headers["X-Request-Id"] == "trace-me-7"

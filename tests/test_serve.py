@@ -6,29 +6,14 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
-from pathlib import Path
 
 import aiohttp
 
-CLI = [sys.executable, "-m", "reception.cli"]
-
-
-async def _start(*args: str, cwd: Path) -> tuple[asyncio.subprocess.Process, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
-    proc = await asyncio.create_subprocess_exec(*CLI, "serve", "--port", "0", *args, cwd=cwd, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line, (await proc.stderr.read()).decode()
-        if "http://" in line:
-            return proc, line[line.index("http://"):].split()[0]
-
+from conftest import CLI, serve
 
 async def test_serve_answers_and_sigterm_loses_nothing(tmp_path):
     db = tmp_path / "shop.db"
-    proc, url = await _start("--db", str(db), cwd=tmp_path)
+    proc, url = await serve("--db", str(db), cwd=tmp_path)
     n = 60
     try:
         async with aiohttp.ClientSession() as session:
@@ -53,7 +38,7 @@ async def test_serve_answers_and_sigterm_loses_nothing(tmp_path):
 
 
 async def test_demo_shop_starts_with_no_flags(tmp_path):
-    proc, url = await _start(cwd=tmp_path)
+    proc, url = await serve(cwd=tmp_path)
     try:
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{url}/api/v1/webhook/messages",
@@ -93,7 +78,7 @@ async def test_sighup_reloads_a_hand_edited_faq_without_a_restart(tmp_path):
 
     faq = tmp_path / "faq"
     shutil.copytree(BUNDLED_FAQ, faq)
-    proc, url = await _start("--faq", "faq", "--db", "shop.db", cwd=tmp_path)
+    proc, url = await serve("--faq", "faq", "--db", "shop.db", cwd=tmp_path)
     buyers = iter(range(100))
 
     async def answer(session) -> str:

@@ -51,7 +51,8 @@ async def _start(app: web.Application) -> None:
     reception = app[RECEPTION]
     await reception.store.open()
     await call_all(reception.hook.startup, reception=reception)
-    reception.spawn(delivery.run(reception), name="reception-delivery")
+    reception.lead(lambda: delivery.run(reception), name="reception-delivery")
+    await reception.cluster.start(reception)  # background work starts here, or on the lease holder
 
 
 async def _closing(app: web.Application) -> None:
@@ -64,6 +65,7 @@ async def _stop(app: web.Application) -> None:
     # on_cleanup runs after every request in flight has finished, so nothing accepted is lost
     reception = app[RECEPTION]
     await reception.stop_tasks()
+    await reception.cluster.stop()
     for channel in reception.channels.values():
         await channel.close()
     await reception.store.close()

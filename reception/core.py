@@ -2,7 +2,9 @@
 
 It hangs off the aiohttp application under `RECEPTION`; hooks receive it.
 Buyer messages come in through `receive` (the pipeline); messages to buyers
-from people or the system go out through `send`.
+from people or the system go out through `send`. Stored events go to the
+`track_event` plugins once, on the instance that stored them, and to the live
+listeners (`listen`) of every instance (`reception.cluster`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any, AsyncIterator, Coroutine
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
 
 import pluggy
 from aiohttp import web
 
 from . import events as ev
 from .channels.base import Channel
+from .cluster import Background, Local
 from .clock import Clock
 from .config import Settings
 from .events import Event
@@ -43,6 +46,8 @@ class Reception:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.delivery_wakeup = asyncio.Event()
+        self.cluster: Any = Local()  # the instances of this shop (app.py: PgCluster on PostgreSQL)
+        self._listeners: list[Callable[[Event], Awaitable[None]]] = []
         self.router = Router(self)
         store.on_commit.append(self._committed)
 
@@ -98,9 +103,28 @@ class Reception:
             self.delivery_wakeup.set()
 
     async def emit(self, events: list[Event]) -> None:
-        """Tell `track_event` plugins about events that are already stored."""
+        """Tell `track_event` plugins about events that are already stored, then every instance's listeners."""
         for event in events:
             await notify(self.hook.track_event, event=event, reception=self)
+        await self.hear(events)
+        await self.cluster.publish(events)
+
+    def listen(self, listener: Callable[[Event], Awaitable[None]]) -> None:
+        """Call `listener` with every stored event of the shop, whichever instance stored it (live updates)."""
+        self._listeners.append(listener)
+
+    async def hear(self, events: list[Event]) -> None:
+        """Tell this instance's live listeners about stored events (its own, or another instance's)."""
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    await listener(event)
+                except Exception:  # a socket gone bad must not cost the caller its answer
+                    log.exception("live listener failed on %s", event.name)
+
+    def lead(self, factory: Background, name: str) -> None:
+        """Background work that runs on one instance of the shop at a time (the lease holder)."""
+        self.cluster.lead(factory, name)
 
     # -- helpers for plugins ----------------------------------------------------------------
     def new_id(self) -> str:
@@ -109,11 +133,11 @@ class Reception:
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        """Serialise work on one key (a buyer, a conversation); locks are dropped when unused."""
+        """Serialise work on one key (a buyer, a conversation), across instances; locks are dropped when unused."""
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self.cluster.buyer_lock(key):
                 yield
         finally:
             lock, users = self._locks[key]

@@ -90,7 +90,8 @@ async def startup(reception: Reception) -> None:
     if saved:
         state["penalty"] = SwitchSettings.model_validate(json.loads(saved))
     state["wake"] = wake = asyncio.Event()
-    reception.spawn(forever("modes", reception.clock, lambda: _record_changes(reception), wake), name="reception-modes")
+    reception.lead(lambda: forever("modes", reception.clock, lambda: _record_changes(reception), wake),
+                   name="reception-modes")
 
 
 async def get_modes(request: web.Request) -> web.Response:

@@ -4,8 +4,9 @@ One buyer's messages are handled one at a time (a lock per buyer and
 channel). Everything a message causes (the buyer's message, the bot's reply,
 the routing decision, the events, the idempotency record) is one
 transaction, and the caller gets its answer only once that is durable.
-Transactions that change routing state are submitted while the router's
-lock is held, so the disk sees routing decisions in the order they were made.
+Transactions that change routing state are handed over while the router
+decides (`Router.deciding`), so the disk sees routing decisions in the order
+they were made, on one instance or many.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
                 _record_handover(tx, conv, handover, now)
                 order_state = await first_result(reception.hook.buyer_order_state, customer_id=conv.customer_id,
                                                  channel=conv.channel, reception=reception)
-        async with router.lock:
+        async with router.deciding() as decision:
+            conv = router.current(conv)  # another instance may have taken the buyer meanwhile (a pool run)
             if conv.id in router.active:
                 if handover is not None and handover.reason == "requested":
                     conv.asked_human_at = conv.asked_human_at or now
@@ -166,7 +168,7 @@ async def receive(reception: Reception, inbound: Inbound) -> Outcome:
                 if reason is not None:  # nobody to hand over to: the bot says so and the pool keeps the buyer
                     replies += router.park(tx, conv, now, live=True, reason=reason)
             outcome = _finish(tx, conv, replies, handover, key, inbound, now)
-            pending = store.submit(tx)
+            pending = decision.submit(tx)
         await _wait(reception, pending, key, inbound)
     await reception.emit(tx.events)
     return outcome
@@ -183,8 +185,7 @@ async def _wait(reception: Reception, pending: asyncio.Future[None], key: str | 
         await pending
     except (DuplicateMessage, StoreError) as exc:
         if routing:
-            async with reception.router.lock:
-                await reception.router.restore()
+            await reception.cluster.restore(reception.router)
         if isinstance(exc, DuplicateMessage) and key and await _replay(reception, key, inbound) is not None:
             raise MessageConflict(f"message_id {inbound.message_id!r} was already used by another customer") from None
         raise

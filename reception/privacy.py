@@ -79,7 +79,7 @@ def make_step(reception: Reception):
 @hookimpl(trylast=True)
 async def startup(reception: Reception) -> None:
     if reception.settings.store.retain_days is not None:
-        reception.spawn(forever("retention", reception.clock, make_step(reception)), name="reception-retention")
+        reception.lead(lambda: forever("retention", reception.clock, make_step(reception)), name="reception-retention")
 
 
 async def forget(settings: Settings, customer_id: str, force: bool) -> tuple[dict[str, int] | None, list[dict]]:

@@ -22,8 +22,10 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
+from .. import events as ev
 from ..config import describe_errors
 from ..core import RECEPTION, Reception
+from ..events import Event
 from ..hookspecs import hookimpl
 from ..http import ApiError, BadJson, decode_json, json_response, loads
 from ..models import MAX_TEXT, STRICT_BODY, Card, Identifier, Inbound, Message
@@ -139,6 +141,11 @@ class WebchatChannel(Channel):
     async def deliver(self, payload: dict[str, Any]) -> None:
         # the message is stored; a buyer who is not connected gets it on the next sync
         await self.push_all(payload["customer_id"])
+
+    async def heard(self, event: Event) -> None:
+        """A message stored on another instance of the shop (an agent's reply there) reaches sockets here."""
+        if event.name == ev.MESSAGE_SENT and event.customer_id in self.sockets:
+            await self.push_all(event.customer_id)
 
     # -- incoming ---------------------------------------------------------------------------
     async def session(self, request: web.Request) -> web.Response:
@@ -257,6 +264,7 @@ async def startup(reception: Reception) -> None:
     channel = reception.channels[NAME]
     assert isinstance(channel, WebchatChannel)
     await channel.start()
+    reception.listen(channel.heard)
 
 
 @hookimpl(trylast=True)

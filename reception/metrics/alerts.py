@@ -93,7 +93,7 @@ def make_step(reception: Reception):
 @hookimpl(trylast=True)
 async def startup(reception: Reception) -> None:
     if reception.settings.alerts.enabled:
-        reception.spawn(forever("alerts", reception.clock, make_step(reception)), name="reception-alerts")
+        reception.lead(lambda: forever("alerts", reception.clock, make_step(reception)), name="reception-alerts")
 
 
 @hookimpl(trylast=True)

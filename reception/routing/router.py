@@ -2,11 +2,14 @@
 
 The router keeps the live state (agents' status and load, the queue, every
 conversation held by a human, the queue or the pool) in memory and makes
-every decision under one lock. Each change is written in the caller's
-transaction, which is *submitted* to the store before the lock is released:
-the store applies transactions in submission order, so the disk sees the
-decisions in the order they were made, and two buyers can never take the
-same last free slot. At start the state is rebuilt from the store.
+every decision under one lock (`deciding`). Each change is written in the
+caller's transaction, which is handed to the `Decision` before the lock is
+released: on SQLite the store applies transactions in submission order, so
+the disk sees the decisions in the order they were made, and two buyers can
+never take the same last free slot. With several instances on PostgreSQL
+the decision also holds the shop's routing lock, and the copy here is first
+brought up to date with what the other instances decided (`catch_up`, by
+the shop's routing version). At start the state is rebuilt from the store.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .schedule import next_run
 from .select import Candidate, choose_group
 
 if TYPE_CHECKING:
+    from ..cluster import Decision
     from ..core import Reception
 
 log = logging.getLogger("reception.routing")
@@ -49,6 +53,7 @@ class Router(Actions):
         self.changed = asyncio.Event()  # wakes the reply watchdog
         self._service: deque[float] = deque(maxlen=50)
         self._told: dict[str, int] = {}  # queue position last told to each queued buyer
+        self.version = 0  # the shop's routing version this copy reflects (PostgreSQL; 0 on SQLite)
 
     # -- state ------------------------------------------------------------------------------
     async def restore(self) -> None:
@@ -58,19 +63,44 @@ class Router(Actions):
         self.queue = WaitQueue()
         self.active = {}
         self._buyers = {}
-        for agent_id, row in (await store.agent_states()).items():
-            agent = self.book.get(agent_id)
-            if agent is None:
-                continue  # removed from the config
-            agent.status = row["status"]
-            agent.status_at = datetime.fromisoformat(row["status_at"]) if row["status_at"] else None
-            agent.last_assigned_at = (datetime.fromisoformat(row["last_assigned_at"])
-                                      if row["last_assigned_at"] else None)
+        self._load_agents(await store.agent_states())
         for conv in await store.active_conversations():
             self._track(conv)
         self._service = deque(await store.service_seconds(), maxlen=50)
         self.apply_limits(self.reception.clock.now())
         self.changed.set()
+
+    def _load_agents(self, rows: dict[str, dict[str, str | None]]) -> None:
+        for agent_id, row in rows.items():
+            agent = self.book.get(agent_id)
+            if agent is None:
+                continue  # removed from the config
+            agent.status = row["status"]  # type: ignore[assignment]
+            agent.status_at = datetime.fromisoformat(row["status_at"]) if row["status_at"] else None
+            agent.last_assigned_at = (datetime.fromisoformat(row["last_assigned_at"])
+                                      if row["last_assigned_at"] else None)
+
+    def catch_up(self, conversations: list[Conversation], agents: dict[str, dict[str, str | None]],
+                 version: int) -> None:
+        """Take in what other instances decided since `self.version` (call with `lock` held): the
+        conversations and agent states they wrote, as stored now."""
+        for fresh in conversations:
+            old = self.active.get(fresh.id)
+            if old is not None:
+                self._untrack(old)
+            if fresh.status in ("assigned", "queued", "offline"):
+                self._track(fresh)
+        self._load_agents(agents)
+        self.version = version
+        if conversations or agents:
+            self.changed.set()
+
+    @contextlib.asynccontextmanager
+    async def deciding(self) -> AsyncIterator[Decision]:
+        """Decide under the lock, on an up-to-date copy; hand the decision's writes to the `Decision`."""
+        async with self.lock:
+            async with self.reception.cluster.decide(self) as decision:
+                yield decision
 
     def apply_limits(self, now: datetime) -> None:
         """Each agent's maximum as it stands now (big-sale mode may raise it)."""
@@ -103,16 +133,14 @@ class Router(Actions):
     async def change(self) -> AsyncIterator[Transaction]:
         """Decide under the lock: the transaction is submitted before the lock is released, then awaited,
         then its events are told to plugins. After a failed write the state is rebuilt from disk."""
-        store = self.reception.store
-        async with self.lock:
-            tx = store.transaction()
+        async with self.deciding() as decision:
+            tx = self.reception.store.transaction()
             yield tx
-            pending = store.submit(tx)
+            pending = decision.submit(tx)
         try:
             await pending
         except Exception:
-            async with self.lock:
-                await self.restore()
+            await self.reception.cluster.restore(self)
             raise
         await self.reception.emit(tx.events)
 

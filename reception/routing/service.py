@@ -1,4 +1,5 @@
-"""Routing as a running service, a default plugin: restore the state at start, run the watchdog and the pool."""
+"""Routing as a running service, a default plugin: restore the state at start; the watchdog and the pool run
+on the instance that holds the lease (`reception.cluster`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from . import offline, sla
 @hookimpl(trylast=True)
 async def startup(reception: Reception) -> None:
     router = reception.router
-    async with router.lock:
-        await router.restore()
-    reception.spawn(forever("reply watchdog", reception.clock, sla.make_step(reception), router.changed),
-                    name="reception-watchdog")
+    await reception.cluster.restore(router)
+    reception.lead(lambda: forever("reply watchdog", reception.clock, sla.make_step(reception), router.changed),
+                   name="reception-watchdog")
     if reception.settings.offline_pool.enabled:
-        reception.spawn(forever("offline pool", reception.clock, offline.make_step(reception)),
-                        name="reception-offline-pool")
+        reception.lead(lambda: forever("offline pool", reception.clock, offline.make_step(reception)),
+                       name="reception-offline-pool")

@@ -2,7 +2,8 @@
 
 Each stored event that concerns an agent (a buyer assigned to them, their
 buyer wrote, a reminder, a close, a transfer, their own status) is pushed to
-that agent's open sockets as a small notice; the workbench then re-reads
+that agent's open sockets as a small notice, whichever instance of the shop
+stored it (a live listener, `Reception.listen`); the workbench then re-reads
 over the REST API, so the socket never carries data the API would not show.
 """
 
@@ -58,8 +59,7 @@ def _agents_of(event: Event, reception: Reception) -> set[str]:
     return {a for a in agents if a and reception.router.book.get(a) is not None}
 
 
-@hookimpl(trylast=True)
-async def track_event(event: Event, reception: Reception) -> None:
+async def _notify(event: Event, reception: Reception) -> None:
     sockets = _sockets(reception)
     if not sockets:
         return
@@ -75,6 +75,11 @@ async def track_event(event: Event, reception: Reception) -> None:
                     await ws.send_json(notice)
                 except ConnectionError:
                     pass
+
+
+@hookimpl(trylast=True)
+async def startup(reception: Reception) -> None:
+    reception.listen(lambda event: _notify(event, reception))
 
 
 @hookimpl(trylast=True)

@@ -30,6 +30,7 @@ SATISFACTION_REQUESTED = "satisfaction.requested"
 SATISFACTION_RATED = "satisfaction.rated"
 POOL_RAN = "pool.ran"
 MODE_CHANGED = "mode.changed"
+PENALTY_SWITCHED = "mode.penalty_switched"  # data: the admin's switch (enabled, from, to)
 ALERT_RAISED = "alert.raised"
 BOT_TOOK_OVER = "coverage.bot_took_over"
 CALLBACK_DELIVERED = "callback.delivered"

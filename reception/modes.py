@@ -3,16 +3,18 @@
 Penalty mode (robot reception imposed by the platform) is on from the config
 (``[penalty] enabled`` with an optional ``from``/``to``) unless the admin
 switched it through ``POST /api/v1/modes/penalty``, which takes precedence
-and is kept in the database. A loop on the clock records ``mode.changed``
-whenever a mode turns on or off, at a window's edge too, so reports can
-mark the periods.
+and is kept in the database; the switch is recorded as an event, so every
+instance of the shop takes it at once. A loop on the clock (on the lease
+holder) records ``mode.changed`` whenever a mode turns on or off, at a
+window's edge too, so reports can mark the periods; it starts from the last
+recorded state, so a restart or a new lease holder records no change twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -69,7 +71,11 @@ async def _record_changes(reception: Reception) -> datetime | None:
     now = reception.clock.now()
     state = reception.state.setdefault(STATE_KEY, {})
     current = {"penalty": penalty_active(reception, now), "big_sale": big_sale_active(reception, now)}
-    before = state.get("last", {"penalty": False, "big_sale": False})
+    if "last" not in state:  # what the shop last recorded, by this instance or another
+        up_to_now = now + timedelta(microseconds=1)  # mode_changes reads strictly before its instant
+        state["last"] = {mode: (changes[-1][1] if (changes := await reception.store.mode_changes(mode, up_to_now))
+                                else False) for mode in current}
+    before = state["last"]
     changes = [Event(name=ev.MODE_CHANGED, at=now, data={"mode": mode, "active": on})
                for mode, on in current.items() if on != before.get(mode)]
     state["last"] = current
@@ -90,8 +96,17 @@ async def startup(reception: Reception) -> None:
     if saved:
         state["penalty"] = SwitchSettings.model_validate(json.loads(saved))
     state["wake"] = wake = asyncio.Event()
+    reception.listen(lambda event: _switched(reception, event))
     reception.lead(lambda: forever("modes", reception.clock, lambda: _record_changes(reception), wake),
                    name="reception-modes")
+
+
+async def _switched(reception: Reception, event: Event) -> None:
+    """The admin's penalty switch, stored on this instance or another: in force here at once."""
+    if event.name == ev.PENALTY_SWITCHED:
+        state = reception.state.setdefault(STATE_KEY, {})
+        state["penalty"] = SwitchSettings.model_validate(event.data)
+        state["wake"].set()
 
 
 async def get_modes(request: web.Request) -> web.Response:
@@ -107,10 +122,10 @@ async def set_penalty(request: web.Request) -> web.Response:
     switch = validate(SwitchSettings, body.model_dump(by_alias=True))  # checks from < to, timezones
     tx = reception.store.transaction()
     tx.set_value(PENALTY_KEY, switch.model_dump_json(by_alias=True))
+    tx.add_event(Event(name=ev.PENALTY_SWITCHED, at=reception.clock.now(),
+                       data=json.loads(switch.model_dump_json(by_alias=True))))
     await reception.store.commit(tx)
-    state = reception.state.setdefault(STATE_KEY, {})
-    state["penalty"] = switch
-    state["wake"].set()
+    await reception.emit(tx.events)  # every instance's listener puts the switch in force
     return json_response(_view(reception, reception.clock.now()))
 
 

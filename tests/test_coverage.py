@@ -181,3 +181,23 @@ async def test_the_shop_adds_its_own_angry_words(start):
     assert upset["handover"]["reason"] == "angry"
     queue = await (await client.get("/api/v1/queue", headers=ADMIN)).json()
     assert [e["conversation_id"] for e in queue["queue"]] == [upset["conversation_id"], calm["conversation_id"]]
+
+
+async def test_a_restart_records_no_mode_change_twice(start):
+    # the modes loop starts from the last recorded state: a restart (or a new lease holder, with several
+    # instances) in the middle of a penalty does not record its start again
+    client = await start(agents=TEAM, penalty={"enabled": True})
+    reception = client.app[RECEPTION]
+    await eventually(lambda: reception.store.events(name="mode.changed"))
+    await client.close()
+    again = await start(agents=TEAM, penalty={"enabled": True})
+    assert (await (await again.get("/api/v1/modes", headers=ADMIN)).json())["penalty"] is True
+    off = await again.post("/api/v1/modes/penalty", json={"enabled": False}, headers=ADMIN)
+    assert off.status == 200
+    store = again.app[RECEPTION].store
+
+    async def changes():
+        found = [e.data for e in await store.events(name="mode.changed")]
+        return found if found[-1]["active"] is False else None
+
+    assert await eventually(changes) == [{"mode": "penalty", "active": True}, {"mode": "penalty", "active": False}]

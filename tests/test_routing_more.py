@@ -120,3 +120,31 @@ async def test_history_shows_the_buyers_earlier_conversations_to_their_agent_onl
     assert [c["conversation_id"] for c in mine["conversations"]] == [first["conversation_id"]]
     assert mine["conversations"][0]["messages"][0]["text"] == "转人工"
     assert (await client.get(path, headers=bearer("bob-token"))).status == 403
+
+
+
+async def test_each_pool_boundary_runs_once_and_one_missed_while_down_runs_late(start, clock):
+    # the work may move to another instance (or the server restart) around a boundary: a boundary already
+    # recorded does not run again, and one that nobody ran is run late, within two minutes
+    def runs_at(reception, count):
+        async def check():
+            runs = await reception.store.pool_runs()
+            return [r["at"][11:19] for r in runs][::-1] if len(runs) >= count else None
+        return check
+
+    client = await start(agents=TEAM)
+    await send(client, "b1", "转人工")  # (the loops have started)
+    await clock.advance(30 * 60)  # 08:30 in Shanghai (00:30 UTC)
+    assert await eventually(runs_at(client.app[RECEPTION], 1)) == ["00:30:00"]
+    await clock.advance(30)
+    await client.close()
+    client = await start(agents=TEAM)  # back at 08:30:30: 08:30 is recorded, it does not run again
+    await send(client, "b2", "转人工")
+    await clock.advance(30 * 60)
+    assert await eventually(runs_at(client.app[RECEPTION], 2)) == ["00:30:00", "01:00:00"]
+    await client.close()
+    await clock.advance(30 * 60 + 20)  # down over 09:30
+    client = await start(agents=TEAM)
+    assert await eventually(runs_at(client.app[RECEPTION], 3)) == ["00:30:00", "01:00:00", "01:30:50"]
+    await clock.advance(60)
+    assert len(await client.app[RECEPTION].store.pool_runs()) == 3

@@ -9,6 +9,12 @@ least ``min_agents`` online-not-suspended agents and an average of pending
 replies per agent not above ``max_pending_per_agent``. Every run is
 recorded (operator, counts, the reason for each buyer left in the pool) and
 the agent sees "assigned from offline messages" in the conversation.
+
+Each boundary runs once, whichever instance holds the lease: a scheduled run
+first looks for the boundary's record (inside the routing decision, so two
+instances that both believe they lead cannot both run it), and an instance
+that takes over the work within `LATE_GRACE` of a boundary nobody ran runs
+it late rather than skipping it.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ if TYPE_CHECKING:
 
 HARD_CAP = 5000
 SYSTEM_OPERATOR = "system auto-assign"
+SCHEDULE = "schedule"
+LATE_GRACE = timedelta(minutes=2)  # a boundary missed while the work moved between instances still runs
 
 
 def _targets(router: Router) -> list[AgentState]:
@@ -105,10 +113,23 @@ async def assign_pool(router: Router, tx: Transaction, now: datetime, operator: 
 
 
 async def run_pool(reception: "Reception", operator: str, trigger: str) -> dict[str, Any]:
-    """Run the pool now (the scheduler, or an admin's "assign now") and wait until it is on disk."""
+    """Run the pool now (an admin's "assign now") and wait until it is on disk."""
     async with reception.router.change() as tx:
         record = await assign_pool(reception.router, tx, reception.clock.now(), operator, trigger)
     return record
+
+
+async def _ran_since(reception: "Reception", boundary: datetime) -> bool:
+    runs = await reception.store.pool_runs(limit=20)
+    return any(r["trigger"] == SCHEDULE and datetime.fromisoformat(r["at"]) >= boundary for r in runs)
+
+
+async def run_boundary(reception: "Reception", boundary: datetime) -> dict[str, Any] | None:
+    """The scheduled run of `boundary`, unless it is already recorded; None when it was."""
+    async with reception.router.change() as tx:
+        if await _ran_since(reception, boundary):
+            return None
+        return await assign_pool(reception.router, tx, reception.clock.now(), SYSTEM_OPERATOR, SCHEDULE)
 
 
 def make_step(reception: "Reception"):
@@ -117,13 +138,19 @@ def make_step(reception: "Reception"):
     tz = ZoneInfo(settings.hours.timezone)
     state: dict[str, datetime | None] = {"due": None}
 
+    def grid(after: datetime) -> datetime | None:
+        return next_run(after, settings.offline_pool.windows, tz, bigsale.pool_interval(settings, after))
+
     async def step() -> datetime | None:
-        due = state["due"]
-        if due is not None and reception.clock.now() >= due:
-            await run_pool(reception, SYSTEM_OPERATOR, "schedule")
-        pool = settings.offline_pool
+        due, now = state["due"], reception.clock.now()
+        if due is None:  # taking over the work: a boundary just missed still runs
+            missed = grid(now - LATE_GRACE)
+            if missed is not None and missed < now:
+                due = missed
+        if due is not None and now >= due:
+            await run_boundary(reception, due)
         now = reception.clock.now()
-        state["due"] = next_run(now, pool.windows, tz, bigsale.pool_interval(settings, now))
+        state["due"] = grid(now)
         return state["due"]
 
     return step

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
-from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, rich_in
+from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, rich_in, thin_floor
 from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
+from reception.faq.matcher import FaqMatcher
 from reception.testing import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -43,6 +47,52 @@ def test_a_looser_limit_gives_a_threshold_no_higher():
     strict = build(DISTINCT, {}, 0.01).calibration.threshold("zh")
     loose = build(DISTINCT, {}, 0.2).calibration.threshold("zh")
     assert loose <= strict
+
+
+def test_a_thin_faq_answers_only_where_the_confidence_alone_keeps_wrong_answers_under_the_limit():
+    # Thin (under 12 phrasings per entry): the threshold never goes below 1 - max_wrong_share.
+    for limit in (0.02, 0.05, 0.1):
+        calibration = build(DISTINCT, {}, limit).calibration
+        assert calibration.threshold("zh") >= thin_floor(limit) == 1 - limit
+        assert not calibration.languages["zh"].rich
+    assert thin_floor(0.3) == FLOOR and thin_floor(0.001) == CEILING
+
+
+def test_every_phrasing_is_held_out_and_every_entry_stands_in_for_a_missing_topic():
+    samples = build(DISTINCT, {}, 0.05).calibration.samples
+    known = [s for s in samples if s.kind == "known"]
+    unknown = [s for s in samples if s.kind == "unknown"]
+    phrasings = {(e.id, q) for e in DISTINCT for q in e.questions}
+    assert {(s.entry, s.text) for s in known} == phrasings == {(s.entry, s.text) for s in unknown}
+    assert len(known) == len(unknown) == len(phrasings)
+    assert all(s.answered and s.answered != s.entry and not s.right for s in unknown)
+
+
+def test_the_matcher_can_leave_an_entry_out_as_if_the_faq_lacked_it():
+    matcher = FaqMatcher(DISTINCT)
+    assert matcher.match("什么时候发货呀").entry.id == "shipping"
+    without = matcher.match("什么时候发货呀", exclude=0)
+    assert without.entry.id != "shipping" and without.runner_up.id != "shipping"
+    assert without.confidence < matcher.match("什么时候发货呀").confidence
+
+
+def test_the_same_content_gets_the_same_thresholds_without_the_cache():
+    entries = load_with_files(BUNDLED_FAQ)[0]
+    first = calibrate(entries, FaqMatcher(entries), 0.05)
+    copies = [e.model_copy() for e in entries]
+    again = calibrate(copies, FaqMatcher(copies), 0.05)
+    assert first.languages == again.languages and first.samples == again.samples
+
+
+def test_the_same_content_gets_the_same_samples_in_another_process():
+    # Python salts its string hashes per process: nothing in the index may depend on a set's order.
+    script = ("import sys; sys.path.insert(0, 'tests'); from test_calibration import CONFUSED; "
+              "from reception.faq.calibrate import calibrate; from reception.faq.matcher import FaqMatcher; "
+              "print(repr(calibrate(CONFUSED, FaqMatcher(CONFUSED), 0.05)))")
+    root = Path(__file__).resolve().parents[1]
+    runs = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1 and "LanguageCalibration" in runs.pop()
 
 
 def test_the_same_content_is_calibrated_once():
@@ -104,6 +154,14 @@ def test_faq_check_reports_the_figures_per_language(capsys):
     out = capsys.readouterr().out
     assert "45 entries" in out
     assert "zh: answers at confidence >=" in out and "en: answers at confidence >=" in out
+
+
+def test_faq_check_says_when_a_thin_faq_is_held_to_the_global_calibration(tmp_path, capsys):
+    rows = "".join(f"- id: {e.id}\n  questions: [{', '.join(e.questions)}]\n  answer: {e.answer}\n" for e in DISTINCT)
+    assert main(["faq", "check", "--faq", str(_faq_dir(tmp_path, rows))]) == 0
+    assert "fewer than 12 phrasings per entry in zh: the bot answers only at 0.95 or more" in capsys.readouterr().out
+    assert main(["faq", "check", "--faq", str(BUNDLED_FAQ)]) == 0
+    assert "fewer than 12 phrasings per entry" not in capsys.readouterr().out
 
 
 def test_faq_check_advises_on_shared_phrasings_few_phrasings_and_missing_answers(tmp_path, capsys):

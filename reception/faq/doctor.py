@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .calibrate import LANGUAGES, Calibration, Sample
+from .calibrate import LANGUAGES, RICH, Calibration, Sample, thin_floor
 from .loader import FaqEntry, LocalizedText
 from .text import has_cjk, normalize
 
@@ -39,7 +39,7 @@ class Diagnosis:
 
     entries: int
     phrasings: int
-    languages: dict[str, dict[str, float]]  # lang → threshold, answer_rate, right_rate, wrong_share
+    languages: dict[str, dict[str, float]]  # lang → threshold, answer_rate, right_rate, wrong_share, rich
     confusions: list[Confusion] = field(default_factory=list)
     few_phrasings: list[tuple[str, str, int]] = field(default_factory=list)  # (entry, lang, count)
     shared_phrasings: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (phrasing, entries)
@@ -93,7 +93,7 @@ def diagnose(entries: Sequence[FaqEntry], calibration: Calibration) -> Diagnosis
     """Everything the doctor finds in an FAQ and its calibration (module doc)."""
     served = _served(entries)
     languages = {lang: {"threshold": c.threshold, "answer_rate": round(c.answer_rate, 4),
-                        "right_rate": round(c.right_rate, 4), "wrong_share": round(c.wrong_share, 4)}
+                        "right_rate": round(c.right_rate, 4), "wrong_share": round(c.wrong_share, 4), "rich": c.rich}
                  for lang, c in calibration.languages.items()}
     found = Diagnosis(len(entries), sum(len(e.questions) for e in entries), languages,
                       _confusions(calibration.samples, calibration))
@@ -131,6 +131,10 @@ def report(diagnosis: Diagnosis, max_wrong_share: float) -> str:
                      f"{figures['answer_rate']:.0%} of its own phrasings when each was held out (buyers' "
                      f"questions are usually closer); expected wrong answers {figures['wrong_share']:.1%} "
                      f"(limit {max_wrong_share:.0%})")
+        if not figures.get("rich", True):
+            lines.append(f"    (fewer than {RICH} phrasings per entry in {lang}: the bot answers only at "
+                         f"{thin_floor(max_wrong_share):.2f} or more, where the confidence alone keeps wrong answers "
+                         f"under the limit; write more phrasings per entry to let it answer more)")
     sections = [
         ("entries the bot confuses (a phrasing of the first went to the second); make their phrasings more "
          "distinct or merge them", [f"{c.entry} -> {c.other} ({c.count}x): " + " | ".join(c.examples)

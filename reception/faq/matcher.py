@@ -133,7 +133,7 @@ class FaqMatcher:
         df: dict[str, int] = defaultdict(int)
         vocab: set[str] = set()
         for e, entry in enumerate(self.entries):
-            seen: set[str] = set()
+            seen: dict[str, None] = {}  # a dict, not a set: the same FAQ indexes in the same order in every process
             for question in dict.fromkeys(entry.questions):
                 runs = words(question)
                 tf = features(runs)
@@ -146,7 +146,7 @@ class FaqMatcher:
                 self._problem.append(has_problem(runs))
                 self._owner.append(e)
                 tfs.append(tf)
-                seen.update(tf)
+                seen.update(dict.fromkeys(tf))
             for f in seen:
                 df[f] += 1
         n = max(1, len(self.entries))
@@ -211,13 +211,14 @@ class FaqMatcher:
         tf = features(runs)
         return (" ".join(runs), _vector(tf, self._idf, self._unseen)) if tf else None
 
-    def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None
-              ) -> list[tuple[float, int, float, float, int, float, float, float]]:
+    def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None,
+              exclude: int | None = None) -> list[tuple[float, int, float, float, int, float, float, float]]:
         """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
         cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing).
 
         With sentence vectors (`sims`: entry → best phrasing cosine), the semantic favourites are
-        re-scored too and the score adds ``W_SEMANTIC`` times that cosine."""
+        re-scored too and the score adds ``W_SEMANTIC`` times that cosine. Entry number `exclude` is
+        never ranked (the calibration's topic the FAQ lacks)."""
         scores: dict[int, float] = defaultdict(float)
         dense = []
         budget = POSTING_BUDGET
@@ -237,6 +238,7 @@ class FaqMatcher:
             for e, cen in enumerate(self._cen):
                 if f in cen:
                     scores[e] += w * cen[f]
+        scores.pop(exclude, None)
         cands = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         full = {e: scores[e] for e in cands}
         for f, w in dense:
@@ -248,7 +250,7 @@ class FaqMatcher:
         problem = has_problem(norm_text.split())
         rerank = sorted(full, key=full.__getitem__, reverse=True)[:RERANK]
         if sims:
-            for e in sorted(sims, key=sims.__getitem__, reverse=True)[:SEMANTIC_RERANK]:
+            for e in sorted((e for e in sims if e != exclude), key=sims.__getitem__, reverse=True)[:SEMANTIC_RERANK]:
                 if e not in full:
                     full[e] = sum(w * self._cen[e].get(f, 0.0) for f, w in qvec.items())
                 if e not in rerank:
@@ -290,10 +292,11 @@ class FaqMatcher:
     def _similarity(self, a: int, b: int) -> float:
         """Cosine of the centroids of entries a and b: how close the two best entries are in this FAQ."""
         ca, cb = self._cen[a], self._cen[b]
-        return sum(ca[f] * cb[f] for f in ca.keys() & cb.keys()) / (self._cen_norm[a] * self._cen_norm[b])
+        return sum(v * cb[f] for f, v in ca.items() if f in cb) / (self._cen_norm[a] * self._cen_norm[b])
 
     def _features(self, ranked: list[tuple], i: int, qvec: dict[str, float], chinese: bool,
-                  similarity: float | None = None, sims: dict[int, float] | None = None) -> tuple[float, ...]:
+                  similarity: float | None = None, sims: dict[int, float] | None = None,
+                  entries: int | None = None) -> tuple[float, ...]:
         """The confidence inputs for the i-th ranked entry (0 or 1; the margin is to the other one),
         with the semantic ones after them when the matcher has sentence vectors."""
         score, e, string, coverage, _, cos, cen, phrasing, mismatch = ranked[i]
@@ -303,7 +306,8 @@ class FaqMatcher:
             similarity = self._similarity(e, other[1]) if other else 0.0
         oov = sum(w * w for f, w in qvec.items() if f not in self._idf)
         lexical = confidence_features(score, score - (other[0] if other else 0.0), coverage, string, phrasing, oov,
-                                      cos, cen, mismatch, len(self.entries), self._n_script[e][chinese], similarity,
+                                      cos, cen, mismatch, len(self.entries) if entries is None else entries,
+                                      self._n_script[e][chinese], similarity,
                                       score - third)
         if sims is None:
             return lexical
@@ -311,34 +315,44 @@ class FaqMatcher:
         rival = max((v for k, v in sims.items() if k != e), default=0.0)
         return lexical + semantic_features(mine, rival)
 
-    def _inputs(self, text: str) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
+    def _inputs(self, text: str, exclude: int | None = None
+                ) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
         confidence inputs of its best entry and of the runner-up; None when the text normalises
-        to nothing or the FAQ is empty."""
+        to nothing or the FAQ is empty. `exclude`: an entry number left out (`match`)."""
         query = self._query(text[:MAX_CHARS])
         if query is None or not self.entries:
             return None
         sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None else None
-        ranked = self._rank(*query, sims)
+        if sims is not None and exclude is not None:
+            sims = {e: v for e, v in sims.items() if e != exclude}
+        ranked = self._rank(*query, sims, exclude)
         if not ranked:
             return ranked, None, None
         chinese = IS_CJK.search(text[:MAX_CHARS]) is not None
         similarity = self._similarity(ranked[0][1], ranked[1][1]) if len(ranked) > 1 else 0.0
-        best = self._features(ranked, 0, query[1], chinese, similarity, sims)
-        runner = self._features(ranked, 1, query[1], chinese, similarity, sims) if len(ranked) > 1 else None
+        entries = len(self.entries) - (exclude is not None)
+        best = self._features(ranked, 0, query[1], chinese, similarity, sims, entries)
+        runner = self._features(ranked, 1, query[1], chinese, similarity, sims, entries) if len(ranked) > 1 else None
         return ranked, best, runner
 
-    def match(self, text: str) -> Match | None:
+    def match(self, text: str, exclude: int | None = None) -> Match | None:
         """The best entry for `text`, or None when the text normalises to nothing (or the FAQ is empty).
 
-        Only the first ``MAX_CHARS`` characters are read (phrasings are at most 500).
+        Only the first ``MAX_CHARS`` characters are read (phrasings are at most 500). `exclude`: the
+        number of an entry to leave out, as if the FAQ lacked it (the calibration asks what a question
+        on a topic the FAQ does not cover gets; the rest of the index is unchanged).
         """
-        inputs = self._inputs(text)
+        inputs = self._inputs(text, exclude)
         if inputs is None:
             return None
         ranked, best, runner = inputs
         if best is None:  # nothing in common with any phrasing
-            return Match(self.entries[0], 0.0, self._texts[0] if self._texts else "", None, 0.0)
+            first = 1 if exclude == 0 and len(self.entries) > 1 else 0
+            if first == 0:
+                return Match(self.entries[0], 0.0, self._texts[0] if self._texts else "", None, 0.0)
+            qs = self._entry_qs[first]
+            return Match(self.entries[first], 0.0, self._texts[qs[0]] if qs else "", None, 0.0)
         return Match(self.entries[ranked[0][1]], confidence(best), self._texts[ranked[0][4]],
                      self.entries[ranked[1][1]] if runner else None, confidence(runner) if runner else 0.0)
 

@@ -19,8 +19,10 @@ run: $(STAMP)
 # What the suite needs from the system, each checked on its own (a machine that already has
 # Chromium still gets the CJK fonts): Debian's Chromium for the browser tests, CJK fonts for
 # their screenshots, faketime for the wall-clock check, the sqlite3 shell for the backup command the
-# docs show (tests/test_docs.py runs it). Installing needs root, as in CI.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk faketime sqlite3
+# docs show (tests/test_docs.py runs it), PostgreSQL for the store tests' [postgresql] runs (the suite
+# starts its own server in a temporary directory), nginx for the balancer in front of three instances
+# (tests/test_scaleout.py runs deploy/nginx.conf). Installing needs root, as in CI.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk faketime sqlite3 postgresql nginx
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -39,9 +41,10 @@ FAKETIME_RUN = E2E_CHROMIUM=$(CHROMIUM) faketime -f
 test: $(STAMP) system-packages
 	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-02 03:00:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 
+# SQLite only: these runs look for tests that depend on the time of day, which no store back-end changes
 test-clock: $(STAMP) system-packages
-	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-01 23:30:00' $(BIN)/python -m pytest -q -p no:cacheprovider
-	TZ=America/New_York $(FAKETIME_RUN) '@2027-03-14 01:59:00' $(BIN)/python -m pytest -q -p no:cacheprovider
+	RECEPTION_TEST_STORES=sqlite TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-01 23:30:00' $(BIN)/python -m pytest -q -p no:cacheprovider
+	RECEPTION_TEST_STORES=sqlite TZ=America/New_York $(FAKETIME_RUN) '@2027-03-14 01:59:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The manual in docs/ as a site in site/ (mkdocs.yml). Strict: a broken link or anchor, or a page missing from
 # the nav, fails it. Material's banner about its successor is noise in CI.

@@ -30,7 +30,8 @@ from reception import create_app
 from reception.config import load_settings
 from reception.core import RECEPTION
 from reception.events import Event
-from reception.store import Store
+from reception.config.sections import StoreSettings
+from reception.store import make_store
 
 TOKEN = "bench-admin-token"
 AGENTS = [(f"shop:a{i}", "pre_sales" if i < 14 else "after_sales") for i in range(20)]
@@ -128,9 +129,10 @@ def generate(target: int, first_day: date, days: int, tz: ZoneInfo, seed: int = 
     return events[:target]
 
 
-async def fill(path: Path, events: list[Event], chunk: int = 20_000) -> None:
-    """Write `events` through the store, `chunk` per transaction."""
-    store = Store(path, synchronous="NORMAL")
+async def fill(database: Path | str, events: list[Event], chunk: int = 20_000) -> None:
+    """Write `events` through the store (a SQLite file, or a database URL), `chunk` per transaction."""
+    where = {"url": database} if "://" in str(database) else {"path": database}
+    store = make_store(StoreSettings.model_validate({**where, "synchronous": "NORMAL"}))
     await store.open()
     try:
         for first in range(0, len(events), chunk):

@@ -12,7 +12,9 @@ from .openapi import document, route
 
 async def healthz(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
-    return json_response({"status": "ok", "time": reception.clock.now().isoformat()})
+    # which instance answered and whether the shop's background work runs on it (several instances)
+    return json_response({"status": "ok", "time": reception.clock.now().isoformat(),
+                          "instance": reception.cluster.id, "background": reception.cluster.leader})
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -16,7 +16,7 @@ from .http import errors, remember_prepared
 from .logs import request_ids, send_request_id
 from .openapi import OPERATIONS
 from .plugins import make_plugin_manager
-from .store import Store
+from .store import make_store
 
 MAX_BODY = 256 * 1024  # bytes; a larger request is refused with 413 before it is read
 
@@ -28,8 +28,12 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     run before them; `clock` defaults to the wall clock.
     """
     pm = make_plugin_manager(plugins, settings.plugins_dir)
-    store = Store(settings.store.path, settings.store.synchronous, settings.store.batch_max)
+    store = make_store(settings.store)
     reception = Reception(settings, pm, store, clock or RealClock())
+    if store.kind == "postgresql":  # any number of instances may share the database
+        from .store.pgcluster import PgCluster
+
+        reception.cluster = PgCluster(store, settings.store.pool_size)
     app = web.Application(middlewares=[request_ids, errors], client_max_size=MAX_BODY)
     app.on_response_prepare.append(remember_prepared)
     app.on_response_prepare.append(send_request_id)

@@ -1,5 +1,5 @@
 """The `reception` command: serve · init · faq check/suggest/eval · plugins · orders import · buyer forget · report ·
-simulate."""
+simulate · store copy."""
 
 from __future__ import annotations
 
@@ -18,13 +18,17 @@ from typing import Any
 from aiohttp import web
 
 from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
+from .config.sections import DATABASE_SCHEMES, StoreSettings, hide_password
 from .config.risks import risks
 from .faq.loader import FaqError
 from .logs import AccessLog, configure as configure_logs
 from .plugins import PluginError, describe, make_plugin_manager
+from .store import StoreError, make_store
+from .store.copy import BATCH as COPY_BATCH
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "reception.example.toml"
 DEMO_DIR = Path("reception-data")
+DB_HELP = "SQLite file or database URL, postgresql://… or sqlite:///FILE (default: the config's [store])"
 
 
 class CliError(RuntimeError):
@@ -45,7 +49,7 @@ def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings
             raise CliError("no reception.toml here; pass --config FILE or run `reception init DIR`")
         overrides["store"] = {"path": str(DEMO_DIR / "demo.db")}
     if getattr(args, "db", None):
-        overrides["store"] = {"path": str(Path(args.db).resolve())}
+        overrides["store"] = _database(args.db)
     if getattr(args, "faq", None):
         overrides["faq"] = [str(Path(p).resolve()) for p in args.faq]
     if getattr(args, "plugins_dir", None):
@@ -55,6 +59,17 @@ def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings
         overrides["admin"] = {"token": token}
         print(f"demo shop: admin token for this run is {token}", flush=True)
     return load_settings(Path(path) if path else None, overrides=overrides)
+
+
+def _database(db: str, what: str = "--db") -> dict[str, Any]:
+    """``--db``: a SQLite file, or a database URL (postgresql://…, sqlite:///FILE) in place of ``[store]``'s."""
+    if "://" not in db:
+        return {"path": str(Path(db).resolve()), "url": None}
+    scheme = db.partition("://")[0].lower()
+    if scheme not in DATABASE_SCHEMES:
+        raise CliError(f"{what} {hide_password(db)}: unsupported database URL; give a SQLite file, sqlite:///FILE"
+                       " or postgresql://USER:PASSWORD@HOST/DB")
+    return {"url": db}
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
@@ -79,7 +94,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     server = site._server  # aiohttp keeps the bound sockets there; port 0 picks a free one
     bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
     faq = ", ".join(str(p) for p in settings.faq)
-    print(f"reception serving on http://{host}:{bound} (db {settings.store.path}; faq {faq})", flush=True)
+    print(f"reception serving on http://{host}:{bound} (db {settings.store.shown}; faq {faq})", flush=True)
     print(f"mode: {_mode_line(settings)}", flush=True)
     for line in risks(settings):
         logging.getLogger("reception.config").warning(line)
@@ -237,13 +252,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if db is not None:
         day = result["scenario"]["date"]
         config = f" --config {scenario.config}" if scenario.config else ""
-        print(f"kept the simulated day in {db}: reception report --db {db}{config} --from {day} --to {day}",
+        shown = hide_password(db) if isinstance(db, str) else db
+        print(f"kept the simulated day in {shown}: reception report --db {shown}{config} --from {day} --to {day}",
               file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
-def _simulation_db(name: str, force: bool) -> Path:
-    """Where `simulate --db` keeps the day: a new or empty file; an existing database only with `force`."""
+def _simulation_db(name: str, force: bool) -> Path | str:
+    """Where `simulate --db` keeps the day: a new or empty file, or an empty PostgreSQL database (its URL);
+    an existing SQLite file only with `force`."""
+    store = _database(name)
+    if "url" in store:
+        settings = load_settings(None, env={}, overrides={"store": store}).store
+        if settings.url is not None:
+            if force:
+                raise CliError(f"--db {settings.shown}: --force cannot empty a PostgreSQL database; give an empty one")
+            if asyncio.run(_stored_rows(settings)):
+                raise CliError(f"--db {settings.shown}: the database is not empty; give an empty one")
+            return settings.url
+        name = str(settings.path)
     db = Path(name).resolve()
     if db.is_dir():
         raise CliError(f"--db {name}: is a directory")
@@ -257,6 +284,60 @@ def _simulation_db(name: str, force: bool) -> Path:
     return db
 
 
+async def _stored_rows(settings: StoreSettings) -> int:
+    store = make_store(settings)
+    await store.open()
+    try:
+        return sum((await store.counts()).values())
+    finally:
+        await store.close()
+
+
+def cmd_store_copy(args: argparse.Namespace) -> int:
+    """Copy a whole shop into a database without one; exit 2 when refused (nothing written), 1 when it failed
+    on the way (rolled back)."""
+    import time
+
+    from pydantic import ValidationError
+
+    from .store.copy import CopyFailed, copy_shop
+
+    if args.batch < 1:
+        raise CliError("--batch must be at least 1")
+    ends = []
+    for what, db in (("SRC", args.src), ("DST", args.dst)):
+        try:
+            ends.append(StoreSettings.model_validate(_database(db, what)))
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ").removeprefix(f"{db!r}: ")
+            raise CliError(f"{what} {hide_password(db)}: {reason}") from None
+    src, dst = ends
+    header = [f"copying {src.shown} → {dst.shown}", f"{'table':<20} {'rows':>10}"]  # once past the refusals
+
+    def report(table: str, expected: int, copied: int) -> None:
+        while header:
+            print(header.pop(0), flush=True)
+        differs = "" if copied == expected else f"  ≠ {expected} in SRC"
+        print(f"{table:<20} {copied:>10}{differs}", flush=True)
+
+    started = time.perf_counter()
+    try:
+        rows = asyncio.run(copy_shop(src, dst, args.batch, report))
+    except CopyFailed as exc:
+        print(f"reception: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {rows} rows in {time.perf_counter() - started:.1f} s; every table's count matches SRC;"
+          f" serve the shop from {dst.shown} now", flush=True)
+    if src.url is None:
+        from .channels.webchat_token import key_file_path
+
+        key = key_file_path(load_settings(None, env={}, overrides={"store": {"path": str(src.path)}}))
+        if key.is_file():
+            print(f"note: the chat widget's signing key is in {key}, not in the database: give the shop on DST"
+                  " the same key ([webchat] key_file or secret), or widget buyers start new conversations")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reception", description="Customer reception for online shops.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,7 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="reception.toml to use")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--db", help="SQLite file")
+    serve.add_argument("--db", help=DB_HELP)
     serve.add_argument("--faq", action="append", help="FAQ directory (repeatable)")
     serve.add_argument("--plugins-dir", help="directory of plugin modules to load")
     serve.add_argument("--log-format", choices=("text", "json"),
@@ -284,7 +365,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_faq_check)
     suggest = faq.add_parser("suggest", help="what buyers asked that the bot could not answer, grouped")
     suggest.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
-    suggest.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    suggest.add_argument("--db", help=DB_HELP)
     suggest.add_argument("--faq", action="append", help="FAQ directory (repeatable; default: the config's)")
     suggest.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
     suggest.set_defaults(func=cmd_faq_suggest)
@@ -301,7 +382,7 @@ def _parser() -> argparse.ArgumentParser:
     load = orders.add_parser("import", help="load orders from a CSV or JSON file (all rows valid, or nothing)")
     load.add_argument("file", help="CSV with a header row, or a JSON list of orders")
     load.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
-    load.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    load.add_argument("--db", help=DB_HELP)
     load.add_argument("--partial", action="store_true", help="import the valid rows even when some are bad")
     load.set_defaults(func=cmd_orders_import)
 
@@ -309,14 +390,14 @@ def _parser() -> argparse.ArgumentParser:
     forget = buyer.add_parser("forget", help="erase one buyer's messages, orders and ids; the figures stay")
     forget.add_argument("customer_id", metavar="ID", help="the buyer's customer_id (on every channel)")
     forget.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
-    forget.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    forget.add_argument("--db", help=DB_HELP)
     forget.add_argument("--force", action="store_true",
                         help="also erase conversations an agent or queue holds now (stop the server first)")
     forget.set_defaults(func=cmd_buyer_forget)
 
     report = sub.add_parser("report", help="the platform assessment metrics and intent analytics as tables")
     report.add_argument("--config", help="reception.toml of the shop (default: ./reception.toml, else the demo)")
-    report.add_argument("--db", help="SQLite file (default: the config's store.path)")
+    report.add_argument("--db", help=DB_HELP)
     report.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: today)")
     report.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day, inclusive (default: today)")
     output = report.add_mutually_exclusive_group()
@@ -334,10 +415,28 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
     simulate.add_argument("--html", metavar="FILE", help="also write an HTML page with charts to FILE")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
-    simulate.add_argument("--db", metavar="FILE",
-                          help="keep the simulated day in this SQLite file, for `reception report --db FILE`")
+    simulate.add_argument("--db", metavar="FILE|URL",
+                          help="keep the simulated day in this SQLite file (or empty PostgreSQL database), for"
+                               " `reception report --db FILE|URL`")
     simulate.add_argument("--force", action="store_true", help="with --db: replace an existing database")
     simulate.set_defaults(func=cmd_simulate)
+
+    store = sub.add_parser("store", help="the shop's database").add_subparsers(dest="store_command", required=True)
+    copy = store.add_parser(
+        "copy", help="copy a whole shop to another database (SQLite or PostgreSQL, either way)",
+        description="Copy every table of the shop in SRC into DST: SQLite to PostgreSQL, back, or to another of the"
+                    " same kind. Stop the shop first: what SRC gets during the copy is not copied.",
+        epilog="SRC is only read; it must be a reception database at this version's schema (an older one is"
+               " refused: open it once with this version, e.g. `reception report --db SRC`, which migrates it)."
+               " DST must be a new SQLite file or an existing PostgreSQL database without a shop; its schema is"
+               " created as `reception serve` would, then every row goes in in one transaction, ids and order"
+               " kept, and each table's count is checked against SRC before it commits. Exit status: 0 copied,"
+               " 2 refused (nothing written), 1 failed on the way (rolled back: DST holds no shop).")
+    copy.add_argument("src", metavar="SRC", help="the shop: a SQLite file, sqlite:///FILE or postgresql://…")
+    copy.add_argument("dst", metavar="DST", help="where to: a new SQLite file or an empty PostgreSQL database")
+    copy.add_argument("--batch", type=int, default=COPY_BATCH, metavar="N",
+                      help=f"rows read and written at a time (default {COPY_BATCH})")
+    copy.set_defaults(func=cmd_store_copy)
     return parser
 
 
@@ -345,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         status = args.func(args)
-    except (CliError, ConfigError, FaqError, PluginError) as exc:
+    except (CliError, ConfigError, FaqError, PluginError, StoreError) as exc:
         print(f"reception: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Coroutine
 
 from .events import Event
@@ -51,6 +52,7 @@ class Local:
     name = "local"
 
     def __init__(self) -> None:
+        self.id = uuid.uuid4().hex[:12]  # this instance, as /healthz names it
         self.reception: Reception | None = None
         self._leading: list[tuple[Background, str]] = []
         self.leader = False

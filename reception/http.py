@@ -2,7 +2,8 @@
 
 Every error under ``/api/`` is ``{"error": {"code": "…", "message": "…"}}``
 with a 4xx status; an unexpected failure is logged and answered as a plain
-``500 internal_error`` without a traceback, unless the answer had begun (an
+``500 internal_error`` without a traceback, and a database out of reach as
+``503 store_unavailable`` (one log line), unless the answer had begun (an
 open WebSocket is closed with 1011 instead). JSON bodies go through `loads`,
 which turns every way a text can fail to be accepted JSON into `BadJson`.
 """
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from . import auth
 from .config import describe_errors
 from .logs import REQUEST_ID
+from .store import StoreUnavailable
 
 log = logging.getLogger("reception.http")
 M = TypeVar("M", bound=BaseModel)
@@ -83,13 +85,19 @@ async def errors(request: web.Request, handler: Callable[[web.Request], Awaitabl
         code = _HTTP_CODES.get(exc.status, "http_error")
         kept = {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}
         return ApiError(exc.status, code, exc.reason, headers=kept).response()
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+    except Exception as exc:
+        unavailable = isinstance(exc, StoreUnavailable)
+        if unavailable:  # PostgreSQL restarting, the network down: expected now and then, and no bug to trace
+            log.warning("%s %s: %s", request.method, request.path, exc)
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.path)
         prepared = request.get(_PREPARED)
         if prepared is not None:  # the answer has begun (a WebSocket is open): a 500 would corrupt it
             if isinstance(prepared, web.WebSocketResponse) and not prepared.closed:
                 await prepared.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
             return prepared
+        if unavailable:
+            return ApiError(503, "store_unavailable", "the database is unavailable; try again in a moment").response()
         return ApiError(500, "internal_error", "internal error; nothing was stored for this request").response()
 
 

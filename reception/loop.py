@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Awaitable, Callable
 
 from .clock import Clock
+from .store import StoreUnavailable
 
 log = logging.getLogger("reception.loop")
+UNAVAILABLE_RETRY = 5  # seconds before a step that found the database out of reach runs again
 
 
 async def sleep_until(clock: Clock, due: datetime | None, wakeup: asyncio.Event | None) -> None:
@@ -38,6 +40,10 @@ async def forever(name: str, clock: Clock, step: Callable[[], Awaitable[datetime
             due = await step()
         except asyncio.CancelledError:
             raise
+        except StoreUnavailable as exc:  # the database is restarting: no bug, and back soon
+            log.warning("%s: %s; retrying in %d s", name, exc, UNAVAILABLE_RETRY)
+            await clock.sleep(UNAVAILABLE_RETRY)
+            continue
         except Exception:
             log.exception("%s failed; retrying in a minute", name)
             due = None

@@ -25,7 +25,7 @@ from .core import Reception
 from .events import Event
 from .hookspecs import hookimpl
 from .loop import forever
-from .store import Store
+from .store import make_store
 
 log = logging.getLogger("reception.privacy")
 RUN_AT = time(4, 0)  # local time of the daily run: the quietest hour of a shop
@@ -88,7 +88,7 @@ async def forget(settings: Settings, customer_id: str, force: bool) -> tuple[dic
     Refused, unless `force`, while an agent, a queue or the offline pool holds one of the buyer's
     conversations: a running server keeps those in memory and would write them back.
     """
-    store = Store(settings.store.path, settings.store.synchronous)
+    store = make_store(settings.store)
     await store.open()
     try:
         held = await store.held_conversations(customer_id)
@@ -105,7 +105,7 @@ async def forget(settings: Settings, customer_id: str, force: bool) -> tuple[dic
 
 def run_forget(settings: Settings, customer_id: str, force: bool, out: TextIO, err: TextIO) -> int:
     """``reception buyer forget``: 0 when erased (and a line saying what), 2 when refused."""
-    if not settings.store.path.is_file():
+    if settings.store.kind == "sqlite" and not settings.store.path.is_file():
         print(f"reception: error: no database at {settings.store.path}", file=err)
         return 2
     counts, held = asyncio.run(forget(settings, customer_id, force))

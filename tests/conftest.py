@@ -1,15 +1,25 @@
-"""Shared fixtures: a real app from `create_app`, a real SQLite file, real HTTP, the virtual clock."""
+"""Shared fixtures: a real app from `create_app`, a real database, real HTTP, the virtual clock.
+
+Every test that starts a shop (`start`, `client`, or `store_section` itself) runs twice, on a SQLite file
+(``[sqlite]``) and on a fresh PostgreSQL database (``[postgresql]``, a copy of a migrated template on the
+session's own server, `reception.testing_pg`). ``RECEPTION_TEST_STORES=sqlite`` runs the first only. Without
+PostgreSQL the second is skipped, saying why, unless ``RECEPTION_REQUIRE_POSTGRES=1`` (CI), where it fails.
+A test about SQLite itself (its file, WAL, a `serve` on a file) is marked ``sqlite_only``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import os
+import sqlite3
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -20,6 +30,77 @@ from reception.testing import ADMIN_TOKEN, make_settings
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 WEBHOOK = "/api/v1/webhook/messages"
 CLI = [sys.executable, "-m", "reception.cli"]
+# The suite's own switches, taken out of the environment: the config reads every RECEPTION_* variable as a setting
+STORES = tuple(os.environ.pop("RECEPTION_TEST_STORES", "sqlite,postgresql").split(","))
+REQUIRE_POSTGRES = os.environ.pop("RECEPTION_REQUIRE_POSTGRES", "") == "1"
+TEMPLATE = "reception_template"
+_databases = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(why): a test about SQLite itself; not run on PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only(why): a test about PostgreSQL itself; not run on SQLite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" in metafunc.fixturenames:
+        marked = [kind for kind in ("sqlite", "postgresql") if metafunc.definition.get_closest_marker(f"{kind}_only")]
+        metafunc.parametrize("store_kind", [kind for kind in STORES if not marked or kind in marked])
+
+
+def _wait(make: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a coroutine to the end on a loop of its own thread (the test's loop is not touched)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, make()).result()
+
+
+async def _migrate(url: str) -> None:
+    from reception.config.sections import StoreSettings
+    from reception.store import make_store
+
+    store = make_store(StoreSettings(url=url))
+    await store.open()
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """The session's PostgreSQL server, with `TEMPLATE` migrated; skips (fails in CI) when there is none."""
+    if "postgresql" not in STORES:
+        pytest.skip("RECEPTION_TEST_STORES leaves PostgreSQL out")
+    try:
+        from reception.testing_pg import PgServer, PgUnavailable
+    except ImportError as exc:  # asyncpg missing: pip install -e '.[test]'
+        server, problem = None, f"{exc}"
+    else:
+        try:
+            server, problem = PgServer().start(), None
+        except PgUnavailable as exc:
+            server, problem = None, str(exc)
+    if server is None:
+        reason = f"no PostgreSQL for the [postgresql] tests: {problem}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (RECEPTION_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    try:
+        _wait(lambda: server.create_database(TEMPLATE))
+        _wait(lambda: _migrate(server.url(TEMPLATE)))
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def store_section(request: pytest.FixtureRequest, store_kind: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The test shop's ``[store]``: a SQLite file in `tmp_path`, or a fresh PostgreSQL database."""
+    if store_kind == "sqlite":
+        yield {"path": str(tmp_path / "reception.db")}
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"test_{next(_databases)}"
+    url = _wait(lambda: server.create_database(name, TEMPLATE))
+    yield {"url": url}
+    _wait(lambda: server.drop_database(name))
 
 
 def server_env() -> dict[str, str]:
@@ -45,13 +126,51 @@ def clock() -> VirtualClock:
 
 
 @pytest.fixture
-def start(aiohttp_client, tmp_path, clock) -> Callable[..., Any]:
+def database(store_section: dict[str, Any]) -> str:
+    """The test shop's database as `--db` takes it: the SQLite file, or the PostgreSQL URL."""
+    return store_section.get("url") or store_section["path"]
+
+
+def query(database: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (``?`` placeholders) run straight on the test shop's database, either back-end (committed)."""
+    if "://" not in database:
+        with sqlite3.connect(database) as conn:
+            return conn.execute(sql, params).fetchall()
+    import asyncpg
+
+    from reception.store.dialect import numbered
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(database)
+        try:
+            return [tuple(row) for row in await conn.fetch(numbered(sql)[0], *params)]
+        finally:
+            await conn.close()
+
+    return _wait(fetch)
+
+
+def columns(database: str) -> dict[str, list[str]]:
+    """Every table of the test shop's database and its columns."""
+    if "://" not in database:
+        tables = [name for (name,) in query(database, "SELECT name FROM sqlite_master WHERE type='table'")]
+        return {table: [row[1] for row in query(database, f"PRAGMA table_info({table})")] for table in tables}
+    found: dict[str, list[str]] = {}
+    for table, column in query(database, "SELECT table_name, column_name FROM information_schema.columns"
+                                         " WHERE table_schema='public' ORDER BY table_name, ordinal_position"):
+        found.setdefault(table, []).append(column)
+    return found
+
+
+@pytest.fixture
+def start(aiohttp_client, tmp_path, clock, store_section) -> Callable[..., Any]:
     """Start a shop: ``await start(webhook={...}, plugins=[...])`` gives an HTTP client."""
 
     async def _start(plugins: tuple[Any, ...] = (), **sections: Any):
         # the lexical bot unless a test asks for sentence vectors (tests/test_semantic.py): its answers
         # are what these scenarios are written against, and it needs no model loaded
         sections["bot"] = {"semantic": "off", **sections.get("bot", {})}
+        sections["store"] = {**store_section, **sections.get("store", {})}
         settings = make_settings(tmp_path, **sections)
         return await aiohttp_client(create_app(settings, plugins=plugins, clock=clock))
 

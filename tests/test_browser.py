@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
@@ -120,7 +121,15 @@ async def agent_page(browser, url: str, name: str) -> Page:
     await page.get_by_test_id("ag-login-token").fill(f"{name}-token-e2e")
     await page.get_by_test_id("ag-login-submit").click()
     await page.get_by_test_id("ag-status-online").click()
-    return page
+    # the server has the agent online before the test goes on (a buyer's handover must find them)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            async with session.get(f"{url}/api/v1/agents/shop:{name}",
+                                   headers={"Authorization": f"Bearer {name}-token-e2e"}) as response:
+                if response.status == 200 and (await response.json())["agent"]["status"] == "online":
+                    return page
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{name} did not come online")
 
 
 async def test_buyer_bot_agent_reply_close_and_rating(server, browser):

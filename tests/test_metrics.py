@@ -7,6 +7,8 @@ import json
 import math
 import re
 
+import pytest
+
 from conftest import ADMIN, agent, eventually, send, set_status, close, reply
 from reception.cli import main
 from reception.core import RECEPTION
@@ -102,7 +104,7 @@ def gauges(text: str) -> dict[str, float]:
     return found
 
 
-async def test_five_handovers_give_the_hand_computed_figures_everywhere(start, clock, tmp_path, capsys):
+async def test_five_handovers_give_the_hand_computed_figures_everywhere(start, clock, capsys, database):
     client = await start(agents=TEAM, offline_pool={"enabled": False}, routing=RULES)
     await five_handovers(client, clock)
 
@@ -131,7 +133,7 @@ async def test_five_handovers_give_the_hand_computed_figures_everywhere(start, c
     assert "reception_first_reply_seconds_count 3.0" in text and "reception_first_reply_seconds_sum 320.0" in text
     assert 'reception_ratings_total{label="dissatisfied"} 1.0' in text
 
-    db = str(tmp_path / "reception.db")
+    db = database
     assert await asyncio.to_thread(main, ["report", "--db", db, "--from", DAY, "--to", DAY, "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     assert {**cli["assessment"], "generated_at": None} == {**api, "generated_at": None}
@@ -229,7 +231,7 @@ def _bench():
     return module
 
 
-async def test_the_ledger_and_sql_agree_with_a_plain_python_reference(start, clock, tmp_path):
+async def test_the_ledger_and_sql_agree_with_a_plain_python_reference(start, clock, database):
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -237,7 +239,7 @@ async def test_the_ledger_and_sql_agree_with_a_plain_python_reference(start, clo
 
     bench, tz = _bench(), ZoneInfo("Asia/Shanghai")
     events = bench.generate(30_000, date(2026, 10, 1), 3, tz, seed=11)
-    await bench.fill(tmp_path / "reception.db", events, chunk=997)
+    await bench.fill(database, events, chunk=997)
     client = await start()
     body = await (await client.get("/api/v1/metrics/assessment?from=2026-10-01&to=2026-10-03",
                                    headers=ADMIN)).json()
@@ -255,14 +257,13 @@ async def test_the_ledger_and_sql_agree_with_a_plain_python_reference(start, clo
         assert abs(row["avg_response_seconds"] - turns["avg_response_seconds"]) <= 0.01
 
 
+@pytest.mark.sqlite_only("drops the ledger of a SQLite file and migrates the file again")
 async def test_the_migration_folds_stored_events_like_the_live_path(tmp_path):
     import sqlite3
     from datetime import date
     from zoneinfo import ZoneInfo
 
-    import sqlite_utils
-
-    from reception.store.schema import migrate
+    from reception.store.sqlite import migrate
 
     bench = _bench()
     path = tmp_path / "reception.db"
@@ -274,5 +275,5 @@ async def test_the_migration_folds_stored_events_like_the_live_path(tmp_path):
     for table in tables:
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DELETE FROM _migrations WHERE version=6")
-    migrate(sqlite_utils.Database(conn))
+    migrate(conn, str(path))
     assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in tables} == live

@@ -44,9 +44,9 @@ def _import(tmp_path, content: str, *flags: str, name: str = "orders.csv") -> in
     return main(["orders", "import", str(path), "--config", str(_shop(tmp_path)), *flags])
 
 
-async def _imported(tmp_path, content: str, *flags: str, name: str = "orders.csv") -> int:
+async def _imported(tmp_path, database: str, content: str, *flags: str, name: str = "orders.csv") -> int:
     # the command runs its own event loop; give it a thread
-    return await asyncio.to_thread(_import, tmp_path, content, *flags, name=name)
+    return await asyncio.to_thread(_import, tmp_path, content, "--db", database, *flags, name=name)
 
 
 async def _get(client, order_id: str):
@@ -54,8 +54,8 @@ async def _get(client, order_id: str):
     return response.status, await response.json()
 
 
-async def test_import_a_chinese_csv_and_read_it_back(start, tmp_path, capsys):
-    assert await _imported(tmp_path, GOOD_CSV) == 0
+async def test_import_a_chinese_csv_and_read_it_back(start, tmp_path, capsys, database):
+    assert await _imported(tmp_path, database, GOOD_CSV) == 0
     out = capsys.readouterr().out
     assert out.startswith("imported 3 orders from orders.csv into ") and out.count("\n") == 1
     client = await start()
@@ -74,8 +74,8 @@ async def test_import_a_chinese_csv_and_read_it_back(start, tmp_path, capsys):
     assert candles["items"] == [{"name": "香薰蜡烛", "spec": "檀木", "qty": 3}, {"name": "火柴", "spec": "", "qty": 1}]
 
 
-async def test_a_bad_row_is_reported_by_line_and_nothing_is_imported(start, tmp_path, capsys):
-    assert await _imported(tmp_path, BAD_CSV) == 2
+async def test_a_bad_row_is_reported_by_line_and_nothing_is_imported(start, tmp_path, capsys, database):
+    assert await _imported(tmp_path, database, BAD_CSV) == 2
     err = capsys.readouterr().err
     assert "orders.csv line 4: status: Input should be 'unpaid', 'paid', 'shipped', 'delivered' or 'after_sale'" in err
     assert "orders.csv line 5: address, carrier, tracking_no: missing" in err
@@ -86,8 +86,8 @@ async def test_a_bad_row_is_reported_by_line_and_nothing_is_imported(start, tmp_
     assert (await _get(client, "TB2001"))[0] == 404
 
 
-async def test_partial_imports_the_good_rows_and_reports_the_rest(start, tmp_path, capsys):
-    assert await _imported(tmp_path, BAD_CSV, "--partial") == 0
+async def test_partial_imports_the_good_rows_and_reports_the_rest(start, tmp_path, capsys, database):
+    assert await _imported(tmp_path, database, BAD_CSV, "--partial") == 0
     captured = capsys.readouterr()
     assert "orders.csv line 4: status" in captured.err and "orders.csv line 6: tracking_events" in captured.err
     assert captured.out.startswith("imported 1 order from orders.csv into ")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 
-from conftest import ADMIN, agent, close, eventually, reply, send, set_status
+from conftest import ADMIN, agent, close, columns, eventually, query, reply, send, set_status
 from reception.cli import main
 
 DAY = "2026-11-11"
@@ -40,29 +39,25 @@ async def shop_day(client, clock) -> dict[str, str]:
     return {BUYER: first["conversation_id"], OTHER: second["conversation_id"]}
 
 
-def rows(db, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
+rows = query  # the test shop's database, SQLite or PostgreSQL
 
 
 def mentions(db, text: str) -> list[str]:
     """The tables of `db` holding `text` in some column."""
     found = []
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-            where = " OR ".join(f"instr(CAST({c} AS TEXT), ?)" for c in columns)
-            if conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", [text] * len(columns)).fetchone()[0]:
-                found.append(table)
+    for table, names in columns(db).items():
+        where = " OR ".join(f"CAST({c} AS TEXT) LIKE ?" for c in names)
+        if query(db, f"SELECT COUNT(*) FROM {table} WHERE {where}", *[f"%{text}%"] * len(names))[0][0]:
+            found.append(table)
     return found
 
 
-async def test_forget_erases_a_buyer_keeps_the_figures_and_records_it(start, clock, tmp_path, capsys, monkeypatch):
+async def test_forget_erases_a_buyer_keeps_the_figures_and_records_it(start, clock, tmp_path, capsys, monkeypatch,
+                                                                     database):
     monkeypatch.chdir(tmp_path)
     client = await start(agents=[agent("alice", ["pre_sales"])])
     ids = await shop_day(client, clock)
-    db = str(tmp_path / "reception.db")
+    db = database
     before = await figures(client)
     assert before["assessment"]["sessions"] == 2 and before["assessment"]["dissatisfaction_rate"] == 1.0
     assert BUYER in {r[0] for r in rows(db, "SELECT customer_id FROM events")}
@@ -88,13 +83,13 @@ async def test_forget_erases_a_buyer_keeps_the_figures_and_records_it(start, clo
     assert BUYER not in data
 
 
-async def test_forget_refuses_a_buyer_an_agent_holds_unless_forced(start, tmp_path, capsys, monkeypatch):
+async def test_forget_refuses_a_buyer_an_agent_holds_unless_forced(start, tmp_path, capsys, monkeypatch, database):
     monkeypatch.chdir(tmp_path)
     client = await start(agents=[agent("alice", ["pre_sales"])])
     await set_status(client, "alice", "online")
     held = await send(client, "b3", "转人工")
     assert held["status"] == "assigned"
-    db = str(tmp_path / "reception.db")
+    db = database
     assert await asyncio.to_thread(main, ["buyer", "forget", "b3", "--db", db]) == 2
     err = capsys.readouterr().err
     assert "open conversation" in err and "shop:alice" in err and "--force" in err and len(err.splitlines()) == 1
@@ -108,11 +103,11 @@ async def test_forget_refuses_a_buyer_an_agent_holds_unless_forced(start, tmp_pa
     assert "no database" in capsys.readouterr().err
 
 
-async def test_retention_erases_old_data_daily_on_the_clock_and_keeps_the_figures(start, clock, tmp_path):
+async def test_retention_erases_old_data_daily_on_the_clock_and_keeps_the_figures(start, clock, database):
     # no FAQ polling: two days of a 2-second watcher are 86,400 wake-ups of the virtual clock
     client = await start(agents=[agent("alice", ["pre_sales"])], store={"retain_days": 1}, bot={"watch_seconds": 0})
     ids = await shop_day(client, clock)
-    db = str(tmp_path / "reception.db")
+    db = database
     await clock.advance(86400)  # 2026-11-12 08:00 in Shanghai: the 04:00 run kept yesterday's data
     kept = await figures(client)
     assert kept["assessment"]["sessions"] == 2 and kept["assessment"]["human_requests"] == 1
@@ -121,7 +116,7 @@ async def test_retention_erases_old_data_daily_on_the_clock_and_keeps_the_figure
 
     await clock.advance(86400)  # the 04:00 run of 2026-11-13 erases what is older than a day
     await eventually(lambda: rows(db, "SELECT COUNT(*) FROM events WHERE name='retention.purged'"
-                                      " AND json_extract(data, '$.messages') > 0") != [(0,)])
+                                      " AND CAST(json_extract(data, '$.messages') AS INTEGER) > 0") != [(0,)])
     assert rows(db, "SELECT COUNT(*) FROM messages") == [(0,)]
     assert rows(db, "SELECT COUNT(*) FROM orders") == [(0,)]
     assert rows(db, "SELECT COUNT(*) FROM conversations") == [(0,)]

@@ -49,9 +49,10 @@ async def scenario(start, clock) -> None:
     assert (await send(client, "f1", "什么时候发货"))["handover"] is None  # the bot answers
 
 
-async def test_the_html_report_has_the_json_figures_charts_and_no_markup_from_data(start, clock, tmp_path, capsys):
+async def test_the_html_report_has_the_json_figures_charts_and_no_markup_from_data(start, clock, tmp_path, capsys,
+                                                                                 database):
     await scenario(start, clock)
-    db = str(tmp_path / "reception.db")
+    db = database
     assert await asyncio.to_thread(main, ["report", "--db", db, "--from", DAY, "--to", DAY, "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     a, intents = figures["assessment"], figures["intents"]
@@ -80,9 +81,9 @@ async def test_the_html_report_has_the_json_figures_charts_and_no_markup_from_da
         ET.fromstring(svg)  # well-formed: every text in it is escaped
 
 
-async def test_an_html_file_in_a_missing_directory_is_a_clear_error(start, clock, tmp_path, capsys):
+async def test_an_html_file_in_a_missing_directory_is_a_clear_error(start, clock, tmp_path, capsys, database):
     await scenario(start, clock)
-    db = str(tmp_path / "reception.db")
+    db = database
     target = tmp_path / "missing" / "r.html"
     assert await asyncio.to_thread(main, ["report", "--db", db, "--from", DAY, "--to", DAY, "--html", str(target)]) == 2
     captured = capsys.readouterr()

@@ -225,14 +225,14 @@ async def test_cancellation_is_confirmed_and_handed_to_a_person(start):
     assert shipped["handover"]["reason"] == "order_shipped" and "7 days" in said(shipped)
 
 
-async def test_orders_imported_from_a_csv_are_answered(start, tmp_path):
+async def test_orders_imported_from_a_csv_are_answered(start, tmp_path, database):
     csv = ("order_id,customer_id,status,items,address,carrier,tracking_no,tracking_events\n"
            'TB7001,buyer-7,shipped,香薰蜡烛 檀木 ×3,北京市朝阳区,顺丰速运,SF7001,'
            '"[{""time"": ""2026-11-10 20:00"", ""text"": ""快件已到达北京顺义集散中心""}]"\n')
     (tmp_path / "orders.csv").write_text(csv, encoding="utf-8")
     config = tmp_path / "reception.toml"
     config.write_text(f'[admin]\ntoken = "{ADMIN_TOKEN}"\n\n[store]\npath = "reception.db"\n', encoding="utf-8")
-    args = ["orders", "import", str(tmp_path / "orders.csv"), "--config", str(config)]
+    args = ["orders", "import", str(tmp_path / "orders.csv"), "--config", str(config), "--db", database]
     assert await asyncio.to_thread(main, args) == 0
     client = await start()
     reply = said(await send(client, "buyer-7", "查一下物流"))

@@ -32,8 +32,8 @@ async def test_one_buyers_concurrent_messages_stay_in_one_conversation_in_order(
     assert sorted(buyer_texts) == sorted(texts)
 
 
-async def test_a_restart_keeps_conversations_and_idempotency(aiohttp_client, tmp_path, clock):
-    settings = make_settings(tmp_path)
+async def test_a_restart_keeps_conversations_and_idempotency(aiohttp_client, tmp_path, clock, store_section):
+    settings = make_settings(tmp_path, store=store_section)
     first = await aiohttp_client(create_app(settings, clock=clock))
     before = await (await first.post(WEBHOOK, json={"customer_id": "b", "message_id": "k", "text": "转人工"})).json()
     await first.close()

@@ -179,6 +179,7 @@ async def _eventually(read, check, timeout: float = 5.0):
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.sqlite_only("`faq suggest` --db takes the SQLite file the shop wrote")
 async def test_reception_faq_suggest_prints_the_groups_of_the_last_days(aiohttp_client, tmp_path, faq, capsys,
                                                                          monkeypatch):
     monkeypatch.chdir(tmp_path)  # no reception.toml here: the command takes --db and --faq

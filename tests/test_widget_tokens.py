@@ -20,6 +20,7 @@ from reception import create_app
 from reception.config import ConfigError, load_settings
 from reception.testing import make_settings
 
+pytestmark = pytest.mark.sqlite_only("the key file beside the SQLite file, and its kv table read with sqlite3")
 SESSION = "/api/v1/webchat/session"
 LEGACY = "an-old-secret-from-the-kv-table"
 

@@ -4,7 +4,8 @@ A token is ``<customer_id>.<expires, unix seconds>.<hex HMAC-SHA256>``
 (the signature cut to 40 digits). The signing secret comes from
 ``[webchat] secret`` (or ``RECEPTION_WEBCHAT__SECRET``) or else from a key
 file next to the database (``<database>.webchat-key``, mode 0600, made at
-first start); it is never stored in the database. Secrets rotated out
+first start; on PostgreSQL ``reception.webchat-key`` beside the config); it
+is never stored in the database. Secrets rotated out
 (``[webchat] previous_secrets``, or the key file's later lines) still verify
 tokens; new ones are signed with the current secret. Tokens of releases
 before expiry (``<customer_id>.<signature>``) still verify and are renewed
@@ -38,11 +39,12 @@ _KEY_FILE_HEADER = (
 
 
 def key_file_path(settings: Settings) -> Path:
-    """``[webchat] key_file``, or ``<database file>.webchat-key`` beside the database."""
+    """``[webchat] key_file``, or ``<database file>.webchat-key`` beside a SQLite database; on PostgreSQL
+    ``reception.webchat-key`` beside the config (instances on several machines set `secret` or share `key_file`)."""
     if settings.webchat.key_file is not None:
         return settings.webchat.key_file
     db = settings.store.path
-    return db.with_name(db.name + ".webchat-key")
+    return db.with_name(db.name + ".webchat-key" if settings.store.kind == "sqlite" else "reception.webchat-key")
 
 
 def read_key_file(path: Path) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -268,14 +269,73 @@ class BotSettings(Section):
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
 
 
+DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
+
+
+def hide_password(url: str) -> str:
+    """`url` with its password shown as ``***`` (in the address or as a ``password=`` parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 class StoreSettings(Section):
+    # the database: postgresql://USER:PASSWORD@HOST/DB (or postgres://…) for PostgreSQL, several instances of
+    # the shop on one database; sqlite:///FILE for a SQLite file (as `path`); absent: the SQLite file `path`
+    url: str | None = None
     path: Path = Path("reception.db")
-    # FULL: a batch is on stable storage before any handler in it answers
+    # FULL: a batch is on stable storage before any handler in it answers (PostgreSQL: NORMAL turns its
+    # synchronous_commit off)
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
     batch_max: int = Field(default=256, ge=1, le=10_000)
+    # PostgreSQL: the connections each instance opens at most (the writer uses one at a time; reads and reports
+    # the rest), so the server's max_connections must cover pool_size (and the cluster's few) per instance
+    pool_size: int = Field(default=10, ge=2, le=1000)
     # privacy: messages, orders and buyer ids older than this many days are erased daily, the anonymous
     # figures kept (reception.privacy); absent: kept for ever
     retain_days: int | None = Field(default=None, ge=1, le=36_500)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _a_file(cls, path: Any) -> Any:
+        if isinstance(path, str) and "://" in path:
+            raise ValueError(f"{hide_password(path)!r} is a URL: [store] path is the SQLite file; a database URL goes"
+                             " in [store] url (RECEPTION_STORE__URL)")
+        return path
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        scheme, found, rest = url.partition("://")
+        if not found or scheme.lower() not in DATABASE_SCHEMES:
+            raise ValueError(f"unsupported database URL {hide_password(url)!r}: use postgresql://USER:PASSWORD@HOST/DB"
+                             " or sqlite:///FILE")
+        if scheme.lower() == "sqlite" and (not rest.startswith("/") or rest == "/"):
+            raise ValueError(f"{url!r}: a SQLite URL names its file after three slashes: sqlite:///shop.db"
+                             " (relative) or sqlite:////var/lib/shop.db")
+        return url
+
+    @model_validator(mode="after")
+    def _sqlite_url(self) -> "StoreSettings":
+        # sqlite:///FILE is the file `path` (as SQLAlchemy reads it: four slashes for an absolute path)
+        if self.url is not None and self.url.lower().startswith("sqlite://"):
+            self.path, self.url = Path(self.url[len("sqlite:///"):]), None
+        return self
+
+    @property
+    def kind(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.url is None else "postgresql"
+
+    @property
+    def shown(self) -> str:
+        """The database, for people: the file, or the URL without its password."""
+        return str(self.path) if self.url is None else hide_password(self.url)
 
 
 class ServerSettings(Section):

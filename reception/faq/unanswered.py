@@ -28,7 +28,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
 from ..openapi import Query, route
-from ..store import Store
+from ..store import make_store
 from . import learn
 from .bot import encoder, in_force
 from .library import FaqLibrary, LoadedFaq
@@ -175,7 +175,7 @@ async def _collect(settings: Settings, days: int, now: datetime) -> list[dict[st
     faq.load(now)  # FaqError: the command says why and exits 2
     reading = faq.sale if faq.sale is not None and bigsale.active(settings, now) else faq.everyday
     assert reading is not None
-    store = Store(settings.store.path, settings.store.synchronous)  # the shop's database, as `reception report` opens it
+    store = make_store(settings.store)  # the shop's database, as `reception report` opens it
     await store.open()
     try:
         asked = await store.low_confidence_texts(now - timedelta(days=days), TEXTS)
@@ -189,7 +189,7 @@ def run(settings: Settings, days: int, now: datetime, out: TextIO, err: TextIO) 
     if not 1 <= days <= MAX_DAYS:
         print(f"reception: error: --days must be from 1 to {MAX_DAYS}", file=err)
         return 2
-    if not settings.store.path.is_file():
+    if settings.store.kind == "sqlite" and not settings.store.path.is_file():
         print(f"reception: error: no database at {settings.store.path}", file=err)
         return 2
     out.write(render(asyncio.run(_collect(settings, days, now)), days))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from ..config import Settings
-from ..store import Store
+from ..store import make_store
 from . import local_today, parse_range
 from .assessment import assess
 from .intents import analyse
@@ -116,7 +116,7 @@ async def collect(settings: Settings, first: date, last: date, now: datetime) ->
     A database whose clock stopped (a simulated day, ``simulate --db``) is read as of that instant, so the
     report gives the simulation's figures whenever it is run.
     """
-    store = Store(settings.store.path, settings.store.synchronous)
+    store = make_store(settings.store)
     await store.open()
     try:
         frozen = await store.value(FROZEN_AT)
@@ -136,7 +136,7 @@ def run(settings: Settings, start: str | None, end: str | None, as_json: bool, o
     except ValueError as exc:
         print(f"reception: error: {exc}", file=err)
         return 2
-    if not settings.store.path.is_file():
+    if settings.store.kind == "sqlite" and not settings.store.path.is_file():
         print(f"reception: error: no database at {settings.store.path}", file=err)
         return 2
     if html is not None and not html.parent.is_dir():

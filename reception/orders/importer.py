@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from ..clock import RealClock
 from ..config import Settings
-from ..store import Store, StoreError
+from ..store import StoreError, make_store
 from .batch import Problem, bad_rows, validate_batch
 from .models import Order
 
@@ -130,7 +130,7 @@ def read_file(path: Path) -> tuple[list[tuple[str | int, Any]], list[Problem]]:
 
 async def save(settings: Settings, orders: list[Order]) -> None:
     """Write `orders` to the shop's store in one transaction."""
-    store = Store(settings.store.path, settings.store.synchronous, settings.store.batch_max)
+    store = make_store(settings.store)
     await store.open()
     try:
         tx = store.transaction()
@@ -168,7 +168,7 @@ def run(path: Path, settings: Settings, partial: bool, out: TextIO, err: TextIO)
         print(f"reception: error: nothing imported: the store refused the write: {exc}", file=err)
         return 2
     skipped = f"; skipped {bad} bad row{'s' if bad != 1 else ''}" if bad else ""
-    print(f"imported {len(orders)} order{'s' if len(orders) != 1 else ''} from {name} into {settings.store.path}"
+    print(f"imported {len(orders)} order{'s' if len(orders) != 1 else ''} from {name} into {settings.store.shown}"
           f"{skipped}", file=out)
     return 0
 

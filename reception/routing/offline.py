@@ -126,10 +126,11 @@ async def _ran_since(reception: "Reception", boundary: datetime) -> bool:
 
 async def run_boundary(reception: "Reception", boundary: datetime) -> dict[str, Any] | None:
     """The scheduled run of `boundary`, unless it is already recorded; None when it was."""
+    now = reception.clock.now()  # the run's instant: the record is read meanwhile
     async with reception.router.change() as tx:
         if await _ran_since(reception, boundary):
             return None
-        return await assign_pool(reception.router, tx, reception.clock.now(), SYSTEM_OPERATOR, SCHEDULE)
+        return await assign_pool(reception.router, tx, now, SYSTEM_OPERATOR, SCHEDULE)
 
 
 def make_step(reception: "Reception"):

@@ -79,8 +79,9 @@ def make_step(reception: "Reception"):
     failed: dict[str, datetime] = {}
 
     async def step() -> datetime | None:
+        now = reception.clock.now()  # the pass runs as of its wake-up (the routing lock may take a moment)
         async with reception.router.change() as tx:
-            due = await _check(reception.router, tx, reception.clock.now(), failed)
+            due = await _check(reception.router, tx, now, failed)
         return due
 
     return step

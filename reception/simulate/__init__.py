@@ -30,7 +30,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int], None],
-         db: Path | None = None) -> tuple[Settings, Run, int]:
+         db: Path | str | None = None) -> tuple[Settings, Run, int]:
     """One simulated day with `shifts` on a scratch database, or on `db` (kept): (settings, run, buyers)."""
     with tempfile.TemporaryDirectory(prefix="reception-simulate-") as workdir:
         settings = shop_settings(scenario, Path(workdir), shifts, db=db)
@@ -41,10 +41,11 @@ def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int],
 
 
 def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
-             progress: Progress | None = None, db: Path | None = None) -> dict[str, Any]:
+             progress: Progress | None = None, db: Path | str | None = None) -> dict[str, Any]:
     """Run the scenario's day, the staffing search and, with `verify`, the day again with the advice.
 
-    With `db` (a new or empty file) the day, as the scenario staffs it, is kept there for ``reception report``.
+    With `db` (a new or empty file, or the URL of an empty PostgreSQL database) the day, as the scenario
+    staffs it, is kept there for ``reception report``.
     """
     report = progress or (lambda stage, done, total: None)
     shifts = scenario_shifts(scenario)

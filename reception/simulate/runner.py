@@ -65,7 +65,7 @@ def concurrency(scenario: Scenario) -> int:
 
 
 def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: bool = True,
-                  db: Path | None = None) -> Settings:
+                  db: Path | str | None = None) -> Settings:
     """The shop's settings for a run: its config, the scenario's agents and mode, a scratch database in
     `workdir` (or `db`)."""
     base = load_settings(scenario.config, env={}) if scenario.config else None
@@ -78,7 +78,8 @@ def shop_settings(scenario: Scenario, workdir: Path, shifts: list[Shift], faq: b
     window = {"enabled": True, "from": (tz_day - timedelta(days=1)).isoformat(),
               "to": (tz_day + timedelta(days=3)).isoformat()}
     overrides: dict[str, Any] = {
-        "store": {"path": str(db or workdir / "simulation.db"), "synchronous": "NORMAL"},
+        "store": {**({"url": db} if isinstance(db, str) else {"path": str(db or workdir / "simulation.db")}),
+                  "synchronous": "NORMAL"},
         "admin": {"token": secrets.token_hex(16)}, "agents": agents, "alerts": {"enabled": False},
         "webhook": {"callback_url": None}, "plugins_dir": None,
         "bot": {"watch_seconds": 0},  # a simulated day of FAQ polling costs time and nobody edits the FAQ

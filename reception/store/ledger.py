@@ -27,16 +27,18 @@ Only raw facts are kept (times, counts), never thresholds, so any rule and
 any period can be evaluated at read time. The ledger is a pure left fold of
 the events in id order; migration 6 created it and folded every event
 already stored. A change of the fold is a new migration that rebuilds the
-tables the same way. (Triggers would do the same, but a trigger that calls
-``json_extract`` makes SQLite keep a statement journal for every event
-insert inside the store's savepoints: four times the cost of this.)
+tables the same way (`SOURCE` and `replay`). (Triggers would do the same,
+but a trigger that calls ``json_extract`` makes SQLite keep a statement
+journal for every event insert inside the store's savepoints: four times
+the cost of this.) The statements run on both back-ends: flags are 0/1
+integers set with CASE, and ``julianday`` and ``round`` are SQLite's
+(PostgreSQL gets the same functions in its schema, `schema.py`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any
+from typing import Any, Iterable, Iterator, Sequence
 
 TABLES = [
     """CREATE TABLE metric_sessions (
@@ -54,18 +56,21 @@ TABLES = [
 
 _S, _ROW = "UPDATE metric_sessions SET", "WHERE conversation_id=:cid"
 _END_TURN = ("INSERT INTO metric_turns (conversation_id, started, grp, reason, opened, answered, wait, agent)"
-             " SELECT conversation_id, started, COALESCE(asg_group, wait_group), reason, turn_open, :answered,"
+             " SELECT conversation_id, started, COALESCE(asg_group, wait_group), reason, turn_open,"
+             " CAST(:answered AS TEXT),"
              " CASE WHEN :answered IS NOT NULL THEN round((julianday(:answered) - julianday(turn_open)) * 86400.0, 3)"
              f" END, COALESCE(:agent, agent) FROM metric_sessions {_ROW} AND turn_open IS NOT NULL")
 
 # the statements of the fold, by op name (named parameters: cid, at and the event's fields)
 SQL = {
     "m_start": "INSERT INTO metric_sessions (conversation_id, started, last_at) VALUES (:cid, :at, :at)"
-               " ON CONFLICT (conversation_id) DO UPDATE SET started=COALESCE(started, excluded.started)",
+               " ON CONFLICT (conversation_id) DO UPDATE SET"
+               " started=COALESCE(metric_sessions.started, excluded.started)",
     "m_seen": f"{_S} last_at=:at {_ROW} AND last_at<:at",
     "m_requested": f"{_S} req_at=:at, reason=:reason, req_intent=:intent {_ROW} AND req_at IS NULL",
     "m_answered": f"{_S} bot_intent=:intent {_ROW} AND bot_intent IS NULL",
-    "m_assigned": f"{_S} assigned=assigned+1, asg_at_req=(asg_at_req OR :at IS req_at), agent=:agent,"
+    "m_assigned": f"{_S} assigned=assigned+1, asg_at_req=CASE WHEN asg_at_req<>0 OR req_at=:at THEN 1 ELSE 0 END,"
+                  " agent=:agent,"
                   f" asg_group=COALESCE(asg_group, :grp), turn_open=COALESCE(turn_open, :at) {_ROW}",
     "m_asked": f"{_S} turn_open=:at {_ROW} AND turn_open IS NULL",
     "m_waiting": f"{_S} wait_group=:grp {_ROW} AND wait_group IS NULL",
@@ -74,7 +79,8 @@ SQL = {
     "m_replied": f"{_S} replies=replies+1, turn_open=NULL, first_since=CASE WHEN first_since IS NULL AND :first"
                  f" THEN :since ELSE first_since END {_ROW}",
     "m_closed": f"{_S} closed=1, turn_open=NULL {_ROW}",
-    "m_rated": f"{_S} ratings=ratings+1, dissatisfied=dissatisfied+(:label IS 'dissatisfied') {_ROW}",
+    "m_rated": f"{_S} ratings=ratings+1, dissatisfied=dissatisfied+CASE WHEN :label='dissatisfied' THEN 1 ELSE 0"
+               f" END {_ROW}",
 }
 
 Op = tuple[str, dict[str, Any]]
@@ -113,12 +119,11 @@ def fold(name: str, at: str, conversation_id: str | None, data: dict[str, Any]) 
     return ops
 
 
-def create(conn: sqlite3.Connection) -> None:
-    """Create the ledger on `conn` (inside the migration's transaction), then fold every stored event, in order."""
-    for statement in TABLES:
-        conn.execute(statement)
-    rows = conn.execute("SELECT name, at, conversation_id, data FROM events WHERE conversation_id IS NOT NULL"
-                        " ORDER BY id")
+SOURCE = "SELECT name, at, conversation_id, data FROM events WHERE conversation_id IS NOT NULL ORDER BY id"
+
+
+def replay(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The ledger's statements for the stored events `rows` (from `SOURCE`, in order): how migration 6 filled it."""
     for name, at, conversation_id, data in rows:
         for op, params in fold(name, at, conversation_id, json.loads(data or "{}")):
-            conn.execute(SQL[op], params)
+            yield SQL[op], params

@@ -18,9 +18,7 @@ its event (``buyer.forgotten``, ``retention.purged``) and commits.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import codec
 
@@ -68,28 +66,27 @@ SQL["forget.contact"] = "DELETE FROM contacts WHERE customer_key=?"
 
 
 class Privacy:
-    """Erasure; mixed into `Store`, which provides `db` (the read connection)."""
+    """Erasure; mixed into `Store`, whose back-end runs the counts (`_rows`)."""
 
-    db: sqlite_utils.Database
+    _rows: Callable[..., Awaitable[list[dict[str, Any]]]]  # the back-end's (`Store._rows`)
 
-    def _count(self, table: str, where: str, params: dict[str, Any]) -> int:
-        return self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+    async def _count(self, table: str, where: str, params: Any) -> int:
+        return (await self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", params))[0]["n"]
 
     async def held_conversations(self, customer_id: str) -> list[dict[str, Any]]:
         """The buyer's conversations that an agent, a queue or the offline pool holds now: id, status, agent_id."""
-        sql = f"SELECT id, status, agent_id FROM conversations WHERE customer_id=? AND status IN {_HELD_STATUSES}"
-        return [dict(zip(("id", "status", "agent_id"), row)) for row in self.db.execute(sql, [customer_id])]
+        return await self._rows(f"SELECT id, status, agent_id FROM conversations WHERE customer_id=? AND status IN"
+                                f" {_HELD_STATUSES}", [customer_id])
 
     async def stage_forget(self, tx: Transaction, customer_id: str) -> dict[str, int]:
         """Add to `tx` the erasure of everything about `customer_id` (any channel); the rows each step touches."""
         params = {"cid": customer_id}
-        counts = {name: self._count(table, where, params) for name, table, _, where in _FORGET}
+        counts = {name: await self._count(table, where, params) for name, table, _, where in _FORGET}
         tx.ops += [(f"forget.{name}", params) for name, *_ in _FORGET]
-        channels = [row[0] for row in self.db.execute(
+        channels = [row["channel"] for row in await self._rows(
             "SELECT DISTINCT channel FROM conversations WHERE customer_id=?", [customer_id])]
         keys = [f"{channel}\x00{customer_id}" for channel in channels]  # as Conversation.customer_key
-        counts["contacts"] = sum(self.db.execute("SELECT COUNT(*) FROM contacts WHERE customer_key=?",
-                                                 [key]).fetchone()[0] for key in keys)
+        counts["contacts"] = sum([await self._count("contacts", "customer_key=?", [key]) for key in keys])
         tx.ops += [("forget.contact", (key,)) for key in keys]
         return counts
 
@@ -99,6 +96,6 @@ class Privacy:
         Conversations still held (assigned, queued, in the offline pool) keep their messages.
         """
         params = {"cutoff": codec.ts(cutoff)}
-        counts = {name: self._count(table, where, params) for name, table, _, where in _PURGE}
+        counts = {name: await self._count(table, where, params) for name, table, _, where in _PURGE}
         tx.ops += [(f"purge.{name}", params) for name, *_ in _PURGE]
         return counts

@@ -15,9 +15,9 @@ _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
 _ORDER = codec.ORDER_COLUMNS
 
 SQL = {
-    "conversation": f"INSERT INTO conversations ({', '.join(_CONV_COLUMNS)}) VALUES "
-    f"({', '.join('?' * len(_CONV_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in _CONV_COLUMNS if c != "id"),
+    "conversation": f"INSERT INTO conversations ({', '.join(_CONV_COLUMNS)}, rseq) VALUES "
+    f"({', '.join('?' * len(_CONV_COLUMNS))}, ?) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in [*_CONV_COLUMNS, "rseq"] if c != "id"),
     "message": "INSERT INTO messages (conversation_id, sender, text, created_at, intent, confidence, card, agent_id,"
     " message_id, lang, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     "event": "INSERT INTO events (name, at, conversation_id, customer_id, data) VALUES (?,?,?,?,?)",
@@ -26,9 +26,9 @@ SQL = {
     " VALUES (?,?,?,?,?,?)",
     "delivered": "UPDATE deliveries SET delivered_at=? WHERE id=?",
     "retry": "UPDATE deliveries SET attempts=?, due_at=?, last_error=? WHERE id=?",
-    "agent_state": "INSERT INTO agent_states (id, status, status_at, last_assigned_at) VALUES (?,?,?,?)"
+    "agent_state": "INSERT INTO agent_states (id, status, status_at, last_assigned_at, rseq) VALUES (?,?,?,?,?)"
     " ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_at=excluded.status_at,"
-    " last_assigned_at=excluded.last_assigned_at",
+    " last_assigned_at=excluded.last_assigned_at, rseq=excluded.rseq",
     "contact": "INSERT INTO contacts (customer_key, agent_id, last_at) VALUES (?,?,?) ON CONFLICT(customer_key)"
     " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
     "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -54,16 +54,21 @@ class Transaction:
     events: list[Event] = field(default_factory=list)
     deliveries: int = 0  # outbox rows added: the delivery loop is woken once they are committed
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    agent_states: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    seq: int = 0  # the routing version this transaction writes (several instances: `PgDecision`); else 0
 
     def save_conversation(self, conv: Conversation) -> None:
         """Write the conversation as it stands when the transaction is submitted (once, however often saved)."""
         self.conversations[conv.id] = conv
 
     def freeze(self) -> None:
-        """Turn the saved conversations into rows now; called by `Store.submit`, before anyone changes them."""
-        rows = [("conversation", codec.conversation_row(conv)) for conv in self.conversations.values()]
+        """Turn the saved conversations and agent states into rows now, stamped with `seq`; called when the
+        transaction is submitted, before anyone changes them."""
+        rows: list[tuple[str, tuple[Any, ...] | dict[str, Any]]] = [
+            ("conversation", (*codec.conversation_row(conv), self.seq)) for conv in self.conversations.values()]
+        rows += [("agent_state", (*row, self.seq)) for row in self.agent_states.values()]
         self.ops[:0] = rows
-        self.conversations = {}
+        self.conversations, self.agent_states = {}, {}
 
     def add_message(self, msg: Message) -> None:
         self.ops.append(("message", codec.message_row(msg)))
@@ -90,7 +95,7 @@ class Transaction:
 
     def save_agent_state(self, agent_id: str, status: str, status_at: datetime,
                          last_assigned_at: datetime | None) -> None:
-        self.ops.append(("agent_state", (agent_id, status, codec.ts(status_at), codec.ts(last_assigned_at))))
+        self.agent_states[agent_id] = (agent_id, status, codec.ts(status_at), codec.ts(last_assigned_at))
 
     def save_contact(self, customer_key: str, agent_id: str, at: datetime) -> None:
         self.ops.append(("contact", (customer_key, agent_id, codec.ts(at))))

@@ -370,7 +370,7 @@ def _parser() -> argparse.ArgumentParser:
     suggest.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
     suggest.set_defaults(func=cmd_faq_suggest)
     evaluate = faq.add_parser("eval", help="measure the FAQ bot on the development datasets")
-    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
+    evaluate.add_argument("rest", nargs=argparse.REMAINDER, help="the evaluation's options (--semantic, --seed …)")
     evaluate.set_defaults(func=cmd_faq_eval)
 
     plugins = sub.add_parser("plugins", help="list loaded plugins and the hooks each implements")
@@ -441,6 +441,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["faq", "eval"]:  # every argument after it is the evaluation's own (--semantic, --help …)
+        return cmd_faq_eval(argparse.Namespace(rest=argv[2:]))
     args = _parser().parse_args(argv)
     try:
         status = args.func(args)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CLI
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
 from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, rich_in, thin_floor
@@ -186,3 +187,9 @@ def test_faq_check_refuses_errors_with_one_line(tmp_path, capsys, text, reason):
     assert main(["faq", "check", "--faq", str(folder)]) == 2
     err = capsys.readouterr().err
     assert reason in err and len(err.strip().splitlines()) == 1
+
+
+def test_faq_eval_takes_its_own_options_from_the_reception_command():
+    # `reception faq eval --semantic` was refused by the outer parser ("unrecognized arguments")
+    done = subprocess.run([*CLI, "faq", "eval", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--semantic" in done.stdout and "--seed" in done.stdout

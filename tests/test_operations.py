@@ -54,6 +54,12 @@ def test_risky_settings_get_one_warning_each():
     example = load_settings(None, env={}, overrides={"webhook": {"secret": "a-long-random-secret"},
                                                      "metrics": {"token": "sha256:" + "0" * 64}})
     assert ["example's" in line for line in risks(example)] == [True]
+    shared = {"admin": {"token": "s3cret-admin-t0ken"}, "webhook": {"secret": "another-s3cret-value"},
+              "metrics": {"token": "scraper-t0ken-1"}, "store": {"url": "postgresql://shop@db/shop"}}
+    [widget] = risks(load_settings(None, env={}, overrides=shared))
+    assert "[webchat] secret" in widget and "every instance" in widget
+    shared["webchat"] = {"secret": "the-same-widget-secret-everywhere"}
+    assert risks(load_settings(None, env={}, overrides=shared)) == []
 
 
 async def test_a_metrics_token_protects_metrics(start, tmp_path):

@@ -36,7 +36,8 @@ def _example_secrets() -> set[str]:
 
 
 def risks(settings: Settings) -> list[str]:
-    """One line per open door: default tokens, no webhook secret, an open ``/metrics``."""
+    """One line per open door: default tokens, no webhook secret, an open ``/metrics``, a widget secret that
+    instances on one PostgreSQL database would not share."""
     known = _example_secrets()
     digests = {digest(value) for value in known}
     lines = []
@@ -56,4 +57,8 @@ def risks(settings: Settings) -> list[str]:
     if settings.metrics.token is None:
         lines.append("/metrics is open to anyone who can reach this server; set [metrics] token to require "
                      "a bearer token")
+    if settings.store.kind == "postgresql" and settings.webchat.secret is None and settings.webchat.key_file is None:
+        lines.append("on PostgreSQL several instances may serve the shop, and each would sign widget tokens with "
+                     "its own key file: set [webchat] secret (or RECEPTION_WEBCHAT__SECRET), the same on every "
+                     "instance")
     return lines

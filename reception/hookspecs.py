@@ -117,7 +117,8 @@ def select_agent(conversation: "Conversation", candidates: "list[Candidate]", re
     ``routing.recent_contact_suspended_hours``; never offline), then the
     least-loaded online agent below their maximum, the longest idle first on
     ties. The router re-checks the answer: an offline or saturated agent is
-    not assigned.
+    not assigned. An implementation that raises is logged in one line and left
+    out, and the next implementations (last of all the default) are asked.
     """
 
 

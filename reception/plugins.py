@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
+import inspect
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable
@@ -11,6 +14,7 @@ from typing import Any, Iterable
 import pluggy
 
 from . import hookspecs
+from .hooks import SYNC_HOOKS, plugin_label
 
 # Built-in behaviour is itself plugins, registered first so that every other plugin runs before it.
 DEFAULT_PLUGINS = (
@@ -63,7 +67,7 @@ def _load_dir(pm: pluggy.PluginManager, directory: Path) -> None:
         except Exception as exc:
             raise PluginError(f"plugin {path} failed to import: {exc}") from None
         sys.modules[name] = module
-        pm.register(module, name=path.stem)
+        _register(pm, module, path.stem)
 
 
 def make_plugin_manager(extra: Iterable[Any] = (), plugins_dir: Path | None = None) -> pluggy.PluginManager:
@@ -71,14 +75,60 @@ def make_plugin_manager(extra: Iterable[Any] = (), plugins_dir: Path | None = No
     pm = pluggy.PluginManager("reception")
     pm.add_hookspecs(hookspecs)
     for name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
-    pm.load_setuptools_entrypoints("reception")
+        _register(pm, importlib.import_module(name), name)
+    try:
+        pm.load_setuptools_entrypoints("reception")
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(_one_line(pm, exc, None)) from None
     if plugins_dir is not None:
         _load_dir(pm, Path(plugins_dir))
     for plugin in extra:
-        pm.register(plugin)
-    pm.check_pending()
+        _register(pm, plugin, None)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(_one_line(pm, exc, pm.get_name(exc.plugin))) from None
+    _check_sync(pm)
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str | None) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(_one_line(pm, exc, name)) from None
+
+
+def _one_line(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError, name: str | None) -> str:
+    """pluggy's several-line refusal as ``plugin 'NAME': …`` on one line."""
+    head = f"plugin {plugin_label(exc.plugin, name)!r}"
+    text = str(exc)
+    if unknown := re.match(r"unknown hook '(\w+)'", text):
+        hooks = [hook for hook, caller in vars(pm.hook).items() if getattr(caller, "spec", None) is not None]
+        close = difflib.get_close_matches(unknown[1], hooks, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; the hooks are {', '.join(sorted(hooks))}"
+        return f"{head}: unknown hook {unknown[1]!r}{hint}"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and (about := re.match(r"Plugin .* for hook '(\w+)'$", lines[0])):
+        hook = about[1]
+        caller = getattr(pm.hook, hook, None)
+        if "can not be found in the hookspec" in text and caller is not None and caller.spec is not None:
+            lines.append(f"the hook takes {', '.join(caller.spec.argnames)}")
+        return f"{head}: hook {hook!r}: {'; '.join(lines[1:])}"
+    return f"{head}: {'; '.join(lines)}"
+
+
+def _check_sync(pm: pluggy.PluginManager) -> None:
+    """Refuse an ``async def`` implementation of a hook the code calls without awaiting (`SYNC_HOOKS`).
+
+    Its coroutine would never run: ``select_agent`` would queue every buyer, ``register_routes`` add no route.
+    Implementations of the other hooks may be either: `reception.hooks` awaits what they return.
+    """
+    for hook in sorted(SYNC_HOOKS):
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            if inspect.iscoroutinefunction(impl.function) or inspect.isasyncgenfunction(impl.function):
+                raise PluginError(f"plugin {plugin_label(impl.plugin, impl.plugin_name)!r}: hook {hook!r} is called"
+                                  " without await, so it must be a plain `def`, not `async def`")
 
 
 def describe(pm: pluggy.PluginManager) -> list[tuple[str, list[str]]]:

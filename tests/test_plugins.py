@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+import subprocess
+
+import pytest
 from aiohttp import web
 
-from conftest import send
-from reception import hookimpl
+from conftest import CLI, agent, send, server_env, set_status
+from reception import hookimpl, hookspecs
 from reception.cli import main
+from reception.core import RECEPTION
+from reception.hooks import SYNC_HOOKS
 from reception.models import BotAnswer
+from reception.plugins import PluginError
 
 
 class GreetingSkill:
@@ -65,3 +73,74 @@ def test_a_broken_plugin_is_reported_in_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["plugins", "--plugins-dir", str(tmp_path / "plugins")]) == 2
     assert "broken.py" in capsys.readouterr().err
+
+
+# -- mistakes caught at start (issue 14 §3) ---------------------------------------------------------------------
+
+class AsyncPicker:
+    @hookimpl
+    async def select_agent(self, candidates):
+        return candidates[0].agent.id
+
+
+class AsyncRoutes:
+    @hookimpl
+    async def register_routes(self, app):
+        app.router.add_get("/api/v1/never", lambda request: web.json_response({}))
+
+
+@pytest.mark.parametrize("plugin, hook", [(AsyncPicker(), "select_agent"), (AsyncRoutes(), "register_routes")])
+async def test_an_async_implementation_of_a_sync_hook_is_refused_at_start(start, plugin, hook):
+    with pytest.raises(PluginError) as refused:
+        await start(plugins=(plugin,))
+    message = str(refused.value)
+    assert f"plugin {type(plugin).__name__!r}: hook {hook!r}" in message and "async def" in message
+    assert "\n" not in message
+
+
+def test_the_hooks_called_without_await_are_those_documented_sync():
+    documented = {name for name, spec in inspect.getmembers(hookspecs, inspect.isfunction)
+                  if (spec.__doc__ or "").startswith("Sync")}
+    assert SYNC_HOOKS == documented
+
+
+MISTAKES = {
+    "argument": ("def select_agent(conversation, candidatez):\n    return None\n",
+                 "plugin 'typo': hook 'select_agent': hookimpl definition: select_agent(conversation, candidatez);"),
+    "hook": ("def selec_agent(conversation):\n    return None\n",
+             "plugin 'typo': unknown hook 'selec_agent'; did you mean 'select_agent'?"),
+    "async": ("async def register_routes(app):\n    pass\n",
+              "plugin 'typo': hook 'register_routes' is called without await"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_plugin_mistake_is_one_line_from_serve(tmp_path, mistake):
+    source, expected = MISTAKES[mistake]
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "typo.py").write_text(f"from reception import hookimpl\n\n@hookimpl\n{source}",
+                                                   encoding="utf-8")
+    done = subprocess.run([*CLI, "serve", "--port", "0", "--plugins-dir", "plugins"], cwd=tmp_path, env=server_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith(f"reception: error: {expected}"), done.stderr
+
+
+class BrokenPicker:
+    @hookimpl(tryfirst=True)
+    def select_agent(self, candidates):
+        raise KeyError("vip_level")
+
+
+async def test_a_failing_select_agent_falls_back_to_the_default_rule(start, caplog):
+    client = await start(plugins=(BrokenPicker(),), agents=[agent("alice", ["pre_sales"])])
+    await set_status(client, "alice", "online")
+    with caplog.at_level(logging.WARNING):
+        body = await send(client, "buyer", "转人工")
+    assert body["status"] == "assigned"
+    assert client.app[RECEPTION].router.active[body["conversation_id"]].agent_id == "shop:alice"
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in loud] == [
+        "plugin BrokenPicker failed in select_agent, asking the next implementation: KeyError: 'vip_level'"]
+    assert loud[0].exc_info is None

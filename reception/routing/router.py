@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, AsyncIterator, Iterable
 from .. import events as ev
 from .. import bigsale, coverage, texts
 from ..events import Event
+from ..hooks import first_answer
 from ..models import Conversation, Handover, Message, Reply
 from ..store import Transaction
 from .actions import Actions
@@ -181,11 +182,12 @@ class Router(Actions):
         return result
 
     async def pick(self, conv: Conversation, group: str | None, exclude: Iterable[str] = ()) -> AgentState | None:
-        """Ask `select_agent`; refuse an answer that is offline or saturated."""
+        """Ask `select_agent` (a plugin that raises is logged and left out); refuse an offline or saturated answer."""
         candidates = await self.candidates(conv, group, exclude)
         if not candidates:
             return None
-        chosen = self.reception.hook.select_agent(conversation=conv, candidates=candidates, reception=self.reception)
+        chosen = first_answer(self.reception.pm, "select_agent", conversation=conv, candidates=candidates,
+                              reception=self.reception)
         agent = self.book.get(chosen) if chosen else None
         if agent is None or agent.status == "offline" or not agent.has_room or agent.id in set(exclude):
             if chosen:

@@ -40,7 +40,7 @@ import asyncpg
 from ..events import Event
 from . import codec
 from .errors import StoreUnavailable
-from .postgres import unreachable
+from .postgres import release, unreachable
 
 if TYPE_CHECKING:
     from ..cluster import Background
@@ -135,7 +135,7 @@ class PgCluster:
     # -- life -------------------------------------------------------------------------------
     async def start(self, reception: "Reception") -> None:
         self.reception = reception
-        self._locks = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.lock_pool_size)
+        self._locks = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.lock_pool_size, reset=release)
         self._tasks = [asyncio.create_task(self._lease(), name="reception-lease"),
                        asyncio.create_task(self._listen(), name="reception-listen"),
                        asyncio.create_task(self._hear(), name="reception-hear")]

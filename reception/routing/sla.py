@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import events as ev
 from ..events import Event
+from ..models import Conversation
 from ..store import Transaction
 from .router import Router
 
@@ -25,18 +26,36 @@ if TYPE_CHECKING:
 REMINDER = "买家已等待 {seconds} 秒未获回复，请尽快回复 / buyer waiting {seconds}s for a reply"
 
 
+def _held(router: Router) -> list[Conversation]:
+    # the agents' own lists, not every active conversation: the pool may hold thousands overnight
+    return [router.active[c] for agent in router.book.agents.values() for c in agent.conversations
+            if c in router.active and router.active[c].status == "assigned"]
+
+
+def _earliest(router: Router, failed: dict[str, datetime]) -> datetime | None:
+    """When the next reminder, reassignment or close falls due (perhaps already), changing nothing: the pass
+    takes the routing decision (with several instances, the shop's lock) only when something is due."""
+    settings = router.settings.routing
+    remind = timedelta(seconds=settings.reply_reminder_seconds)
+    reassign = timedelta(seconds=settings.reassign_seconds)
+    idle = timedelta(minutes=settings.inactivity_close_minutes)
+    times = []
+    for conv in _held(router):
+        if conv.awaiting_since is not None:
+            at = conv.awaiting_since + (reassign if conv.reminded_at else remind)
+            times.append(max(at, failed[conv.id]) if conv.id in failed and conv.reminded_at else at)
+        elif settings.inactivity_close_minutes:
+            times.append(conv.updated_at + idle)
+    return min(times) if times else None
+
+
 async def _check(router: Router, tx: Transaction, now: datetime, failed: dict[str, datetime]) -> datetime | None:
     settings = router.settings.routing
     remind = timedelta(seconds=settings.reply_reminder_seconds)
     reassign = timedelta(seconds=settings.reassign_seconds)
     idle = timedelta(minutes=settings.inactivity_close_minutes)
     due: list[datetime] = []
-    # the agents' own lists, not every active conversation: the pool may hold thousands overnight
-    held = [router.active[c] for agent in router.book.agents.values() for c in agent.conversations
-            if c in router.active]
-    for conv in held:
-        if conv.status != "assigned":
-            continue
+    for conv in _held(router):
         if conv.awaiting_since is not None:
             waited = now - conv.awaiting_since
             retry_at = failed.get(conv.id)
@@ -80,6 +99,9 @@ def make_step(reception: "Reception"):
 
     async def step() -> datetime | None:
         now = reception.clock.now()  # the pass runs as of its wake-up (the routing lock may take a moment)
+        earliest = _earliest(reception.router, failed)
+        if earliest is None or earliest > now:
+            return earliest  # nothing due: no decision (woken again when the router's state changes)
         async with reception.router.change() as tx:
             due = await _check(reception.router, tx, now, failed)
         return due

@@ -4,34 +4,40 @@ Each target runs in its own processes; one load process drives it over
 loopback with many concurrent buyers, each message a fresh POST, and reports
 messages per second and p50/p99 latency beside a bare aiohttp JSON endpoint
 in the same run. Every answered message is looked for in the database
-afterwards (SQLite through sqlite3, PostgreSQL through asyncpg).
+afterwards (SQLite through sqlite3, PostgreSQL through asyncpg), and what
+each part used of the machine is read from /proc: the servers, the
+PostgreSQL server (its postmaster and every child), nginx, this process,
+and the rest of the machine (other work on a shared machine).
 
 Without ``--store`` the targets are the bare endpoint and one instance on
-SQLite with ``synchronous`` FULL and NORMAL. With ``--store postgresql``
-(a throwaway server from `reception.testing_pg`, with pg_stat_statements) or
-``--store postgresql://USER@HOST/DB`` (an existing server; the user must be
-allowed to CREATE DATABASE, and the bench drops what it created), it adds:
+SQLite with ``synchronous`` FULL and NORMAL. ``--store postgresql`` starts a
+throwaway server (`reception.testing_pg`, with pg_stat_statements);
+``--store postgresql://USER@HOST/DB`` uses an existing one, whose user must
+be allowed to CREATE DATABASE (the bench drops what it created). Then:
 
-- one instance on PostgreSQL, direct, and 1 to ``--instances`` instances
-  behind nginx (deploy/nginx.conf with the bench's ports), each target on a
-  fresh copy of one migrated database;
-- what a message costs: CPU seconds of the instances, of the PostgreSQL
-  server (its postmaster and every child, from /proc) and of nginx, and
-  transactions (pg_stat_database) and statements (pg_stat_statements) per
-  message;
-- 1,000 simultaneous handovers (4 agents online, 3 buyers each): on one
-  instance on SQLite, one on PostgreSQL, and three behind nginx; the time
-  from the first send to the last answer, and the database must then hold
-  exactly 12 assigned and 988 queued conversations;
-- the routing decisions of one instance on PostgreSQL, from the server's
-  statement log (throwaway server only) on a separate run: round trips and
-  milliseconds for which each decision holds the shop's routing lock.
+- beside the bare endpoint and one instance on SQLite (FULL): one instance
+  on PostgreSQL, direct, and 1 to ``--instances`` instances behind nginx
+  (deploy/nginx.conf with the bench's ports, and a header naming the
+  instance that answered: each instance's p50, the lease holder marked),
+  each target on a fresh copy of one migrated database; per message, the
+  transactions (pg_stat_database), and the statements and routing
+  decisions (pg_stat_statements, where available);
+- ``--handovers`` (1,000) fresh buyers asking for a person at once, 4 agents
+  online with 3 buyers each at most: on one instance on SQLite, one on
+  PostgreSQL and ``--instances`` behind nginx; the time from the first send
+  to the last answer, and what the database holds afterwards (it must be 12
+  assigned and 988 queued);
+- on a throwaway server only, separate runs with the server's statement log
+  on (``log_min_duration_statement = 0``): round trips per message, and for
+  each routing decision the round trips and milliseconds for which it holds
+  the shop's routing lock, the server's own share of them, and the wait for
+  the lock; with one instance and with ``--instances`` behind nginx.
 
 ``--runs N`` repeats everything N times (the machine is noisy) and ends
 with each figure's spread. Everything the bench starts (instances, nginx,
-PostgreSQL) is stopped when it ends, fails or is interrupted; the
-instances' output is kept (and its directory printed) only when one of
-them logged an error.
+PostgreSQL) is stopped when it ends, fails or gets SIGINT or SIGTERM. The
+instances' stdout and stderr go to files, kept (and named at the end) only
+when one of them logged an error.
 
     python bench/webhook_load.py [--requests 4000] [--concurrency 64] [--buyers 800]
     python bench/webhook_load.py --store postgresql [--runs 3] [--instances 3] [--handovers 1000]
@@ -56,12 +62,17 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator
-from datetime import datetime
 from urllib.parse import urlsplit
 
 import aiohttp
+
+try:
+    import asyncpg  # the PostgreSQL targets only: pip install -e '.[postgres]'
+except ImportError:
+    asyncpg = None
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,7 +84,8 @@ ADMIN_TOKEN = "bench-admin-token"
 AGENTS = [f"a{i}" for i in range(1, 5)]
 MAXIMUM = 3
 TICK = os.sysconf("SC_CLK_TCK")
-# the server's statement log: "2025-01-01 10:00:00.123 UTC [4242] db=shop LOG:  duration: 0.051 ms  execute x: SQL"
+# a line of the server's statement log: "2025-01-01 10:00:00.123 UTC [4242] db=shop LOG:  duration: 0.051 ms  execute
+# __asyncpg_stmt_1__: SELECT …" (extended protocol: parse, bind and execute each get a line; simple: "statement")
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ \[(\d+)\] db=(\S*) LOG:  duration: ([\d.]+) ms  "
                       r"(statement|parse|bind|execute)[^:]*: (.*)$")
 
@@ -84,7 +96,7 @@ def _questions(rng: random.Random, n: int) -> list[str]:
     return [rng.choice(PREFIXES) + rng.choice(phrasings) + rng.choice(SUFFIXES) for _ in range(n)]
 
 
-# -- processes ----------------------------------------------------------------------------------------------
+# -- processes and what they use ----------------------------------------------------------------------------
 
 def _cpu_seconds(pid: int) -> float:
     """CPU seconds used so far by a process and all its descendants, alive or already reaped."""
@@ -94,8 +106,8 @@ def _cpu_seconds(pid: int) -> float:
             try:
                 fields = (entry / "stat").read_text().rpartition(")")[2].split()
             except OSError:
-                continue  # exited meanwhile: its time is now in its parent's cutime/cstime
-            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / TICK)
+                continue  # exited meanwhile: its time is now in its parent's cutime and cstime
+            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / TICK)  # utime … cstime
     children: dict[int, list[int]] = {}
     for child, (parent, _) in stats.items():
         children.setdefault(parent, []).append(child)
@@ -113,7 +125,7 @@ def _own_cpu_seconds() -> float:
 
 
 def _machine_cpu_seconds() -> float:
-    """CPU seconds the whole machine has been busy (all cores, every process: /proc/stat less idle and iowait)."""
+    """CPU seconds the whole machine has been busy, all cores and processes (/proc/stat less idle and iowait)."""
     fields = [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
     return (sum(fields) - fields[3] - fields[4]) / TICK
 
@@ -142,44 +154,44 @@ class Child:
                 await self.proc.wait()
 
 
-async def _spawn(cmd: list[str], logs: Path, env: dict[str, str] | None = None) -> Child:
+async def _spawn(cmd: list[str], logs: Path) -> Child:
     out, err = logs.with_suffix(".out"), logs.with_suffix(".err")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=env, stdout=stdout, stderr=stderr,
-                                                    stdin=asyncio.subprocess.DEVNULL)
+        proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                    stdout=stdout, stderr=stderr)
     return Child(proc, out, err)
 
 
-async def _serve(config: Path, logs: Path) -> tuple[Child, str]:
-    """A `reception serve` (or the bare endpoint when `config` is None) and its URL once it listens."""
+async def _serve(config: Path | None, logs: Path) -> tuple[Child, str]:
+    """A `reception serve` (the bare endpoint when `config` is None) and its URL once it listens."""
     cmd = ([sys.executable, "-m", "reception.cli", "serve", "--config", str(config), "--port", "0"] if config
            else [sys.executable, "bench/bare_server.py"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
-    child = await _spawn(cmd, logs, env)
+    child = await _spawn(cmd, logs)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and child.proc.returncode is None:
         found = re.search(r"http://\S+", child.out.read_text(errors="replace"))
         if found:
             return child, found.group(0)
-        if child.proc.returncode is not None:
-            break
         await asyncio.sleep(0.05)
     await child.stop()
     raise RuntimeError(f"{' '.join(cmd)} did not start listening: {child.err.read_text(errors='replace')[-2000:]}")
 
 
 async def _nginx(urls: list[str], logs: Path) -> tuple[Child, str]:
-    """nginx with deploy/nginx.conf in front of `urls` (its three upstream servers replaced by these)."""
+    """nginx with deploy/nginx.conf in front of `urls` (in place of its three upstream servers); its URL."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     servers = re.findall(r"^ *server 127\.0\.0\.1:808\d .*\n", conf, flags=re.M)
-    ours = "".join(servers[0].replace("127.0.0.1:8081", url.removeprefix("http://")) for url in urls)
-    conf = conf.replace("".join(servers), ours)
+    if len(servers) != 3 or "listen 8080;" not in conf:
+        raise RuntimeError("deploy/nginx.conf no longer has the three upstream servers and `listen 8080;` it had")
+    conf = conf.replace("".join(servers),
+                        "".join(servers[0].replace("127.0.0.1:8081", url.removeprefix("http://")) for url in urls))
     port = _free_port()
     conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    prefix = logs.parent
-    path = logs.with_suffix(".conf")
-    path.write_text(conf, encoding="utf-8")
-    child = await _spawn(["nginx", "-p", str(prefix), "-c", str(path), "-g",
+    # which instance answered, for the latency of each (the bench's copy only: deploy/nginx.conf does not say)
+    conf = conf.replace("location / {", "location / {\n            add_header X-Upstream $upstream_addr always;")
+    logs.with_suffix(".conf").write_text(conf, encoding="utf-8")
+    child = await _spawn(["nginx", "-p", str(logs.parent), "-c", str(logs.with_suffix(".conf")), "-g",
                           f"daemon off; pid {logs.with_suffix('.pid')}; error_log {logs.with_suffix('.log')} warn;"],
                          logs)
     url = f"http://127.0.0.1:{port}"
@@ -201,17 +213,15 @@ class Postgres:
 
     def __init__(self, url: str | None) -> None:
         self.given = url
-        self.server: Any = None  # reception.testing_pg.PgServer when the bench started one
-        self.admin = ""  # a URL for CREATE DATABASE and the statistics
+        self.server: Any = None  # reception.testing_pg.PgServer, when the bench started one
+        self.admin = ""  # where the bench creates databases and reads statistics
         self.postmaster: int | None = None  # when the server runs on this machine
         self.statements = False  # pg_stat_statements is there
-        self.created: list[str] = []
         self.template = ""
+        self.created: list[str] = []
         self._names = iter(range(1, 1 << 30))
 
     async def start(self) -> None:
-        import asyncpg
-
         from reception.config.sections import StoreSettings
         from reception.store import make_store
 
@@ -223,28 +233,34 @@ class Postgres:
             await self.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'",
                                "ALTER SYSTEM SET log_line_prefix = '%m [%p] db=%d '")
             self.server.restart()
+            await self.execute("CREATE EXTENSION pg_stat_statements")
         else:
             self.admin = self.given
-        with contextlib.suppress(asyncpg.PostgresError):
-            await self.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        with contextlib.suppress(asyncpg.PostgresError):  # not installed or not loaded: no statement counts
             await self.fetch("SELECT count(*) FROM pg_stat_statements")
             self.statements = True
-        backend = await self.fetch("SELECT pg_backend_pid()")
-        with contextlib.suppress(OSError):  # not on this machine (or not in this process namespace)
-            parent = int(Path(f"/proc/{backend[0][0]}/stat").read_text().rpartition(")")[2].split()[1])
+        backend = (await self.fetch("SELECT pg_backend_pid()"))[0][0]
+        with contextlib.suppress(OSError, IndexError, ValueError):  # a server elsewhere: its CPU is not measured
+            parent = int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
             if Path(f"/proc/{parent}/comm").read_text().strip() in ("postgres", "postmaster"):
                 self.postmaster = parent
         self.template = await self._create(f"bench_{os.getpid()}_template", None)
         store = make_store(StoreSettings(url=self.url(self.template)))
-        await store.open()
+        await store.open()  # migrates
         await store.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()  # the databases go with it
+            return
+        for name in reversed(self.created):
+            with contextlib.suppress(Exception):
+                await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def url(self, database: str) -> str:
         return urlsplit(self.admin)._replace(path=f"/{database}").geturl()
 
     async def execute(self, *statements: str) -> None:
-        import asyncpg
-
         conn = await asyncpg.connect(self.admin)
         try:
             for statement in statements:
@@ -252,10 +268,8 @@ class Postgres:
         finally:
             await conn.close()
 
-    async def fetch(self, sql: str, *args: Any, url: str | None = None) -> list[Any]:
-        import asyncpg
-
-        conn = await asyncpg.connect(url or self.admin)
+    async def fetch(self, sql: str, *args: Any, database: str | None = None) -> list[Any]:
+        conn = await asyncpg.connect(self.url(database) if database else self.admin)
         try:
             return await conn.fetch(sql, *args)
         finally:
@@ -271,15 +285,13 @@ class Postgres:
         return await self._create(f"bench_{os.getpid()}_{next(self._names)}", self.template)
 
     async def counters(self, database: str) -> dict[str, Any]:
-        """Committed and rolled-back transactions so far, and each statement's calls (pg_stat_statements)."""
+        """The database's transactions so far (committed or not), and each statement's calls."""
         xacts = await self.fetch("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1",
                                  database)
-        calls = {}
-        if self.statements:
-            calls = {row[0]: row[1] for row in await self.fetch(
-                "SELECT query, sum(calls) FROM pg_stat_statements WHERE dbid ="
-                " (SELECT oid FROM pg_database WHERE datname = $1) GROUP BY query", database)}
-        return {"xacts": xacts[0][0], "calls": {query: float(n) for query, n in calls.items()}}
+        calls = await self.fetch("SELECT query, sum(calls) FROM pg_stat_statements WHERE dbid ="
+                                 " (SELECT oid FROM pg_database WHERE datname = $1) GROUP BY query",
+                                 database) if self.statements else []
+        return {"xacts": xacts[0][0], "calls": {query: float(n) for query, n in calls}}
 
     def log_size(self) -> int:
         return (self.server.dir / "log").stat().st_size
@@ -289,14 +301,6 @@ class Postgres:
             log.seek(offset)
             return log.read().decode(errors="replace").splitlines()
 
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()  # the databases go with it
-            return
-        for name in reversed(self.created):
-            with contextlib.suppress(Exception):
-                await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 # -- targets ------------------------------------------------------------------------------------------------
 
@@ -304,22 +308,35 @@ class Postgres:
 class Target:
     """A running target: the URL to load, and what to measure."""
 
-    url: str
-    instances: list[int] = field(default_factory=list)  # pids of the reception processes
+    url: str = ""
+    direct: list[str] = field(default_factory=list)  # each instance's own URL
+    servers: list[int] = field(default_factory=list)  # pids of the reception instances (or the bare endpoint)
     nginx: int | None = None
-    sqlite: Path | None = None  # the SQLite file
+    sqlite: Path | None = None  # the SQLite file,
     database: str = ""  # or the PostgreSQL database's name
 
+    async def leases(self) -> list[bool]:
+        """Which instances hold the lease (the background work), as their /healthz says."""
+        holds = []
+        async with aiohttp.ClientSession() as session:
+            for url in self.direct:
+                async with session.get(f"{url}/healthz") as response:
+                    holds.append((await response.json()).get("background", False))
+        return holds
+
     def cpu(self, pg: Postgres | None) -> dict[str, float]:
-        """CPU seconds so far of each part (`pg` given: the PostgreSQL server's too)."""
-        return {"reception": sum(_cpu_seconds(pid) for pid in self.instances),
+        """CPU seconds so far of each part (the PostgreSQL server's when `pg` is given, else NaN), and the time."""
+        return {"server": sum(_cpu_seconds(pid) for pid in self.servers),
                 "postgres": _cpu_seconds(pg.postmaster) if pg and pg.postmaster else float("nan"),
                 "nginx": _cpu_seconds(self.nginx) if self.nginx else 0.0,
                 "load": _own_cpu_seconds(),
-                "machine": _machine_cpu_seconds()}
+                "machine": _machine_cpu_seconds(),
+                "wall": time.perf_counter()}
 
 
 class Bench:
+    """The run's settings, its temporary directory and PostgreSQL server, and the instances' logs."""
+
     def __init__(self, args: argparse.Namespace, tmp: Path, pg: Postgres | None) -> None:
         self.args, self.tmp, self.pg = args, tmp, pg
         self.logs: list[Path] = []  # every instance's stderr, looked through at the end
@@ -331,7 +348,7 @@ class Bench:
             section = f'url = "{store}"'
         text = (f'faq = ["{ROOT / "faq"}"]\n\n[admin]\ntoken = "{ADMIN_TOKEN}"\n\n[store]\n{section}\n\n'
                 '[webchat]\nsecret = "the same widget secret on every instance"\n')
-        if agents:
+        if agents:  # as tests/test_scaleout.py: open all day, four agents of three buyers each
             text += '\n[hours]\nopen = ["00:00-24:00"]\n\n' + "".join(
                 f'[[agents]]\nid = "shop:{a}"\ntoken = "{a}-bench-token"\ngroups = ["pre_sales"]\n'
                 f"max_concurrent = {MAXIMUM}\n\n" for a in AGENTS)
@@ -342,27 +359,25 @@ class Bench:
     @contextlib.asynccontextmanager
     async def serving(self, name: str, store: str | None, instances: int = 1, balanced: bool = False,
                       agents: bool = False) -> AsyncIterator[Target]:
-        """Start the target (`store` None: the bare endpoint; "sqlite-FULL", "postgresql"), stop it after."""
+        """Start a target (`store`: None for the bare endpoint, "sqlite-FULL", "sqlite-NORMAL" or "postgresql"),
+        `instances` of it, behind nginx if `balanced`; everything is stopped on the way out."""
         async with contextlib.AsyncExitStack() as stack:
-            target = Target("")
-            if store is None:
-                config = None
-            elif store == "postgresql":
+            target, config = Target(), None
+            if store == "postgresql":
                 assert self.pg is not None
                 target.database = await self.pg.database()
                 config = self.config(name, self.pg.url(target.database), agents)
-            else:
+            elif store is not None:
                 target.sqlite = self.tmp / f"{name}.db"
                 config = self.config(name, store, agents)
-            children, urls = [], []
+            urls = []
             for i in range(instances):
                 child, url = await _serve(config, self.tmp / f"{name}-{i}")
                 stack.push_async_callback(child.stop)
                 self.logs.append(child.err)
-                children.append(child)
+                target.servers.append(child.proc.pid)
                 urls.append(url)
-            target.url = urls[0]
-            target.instances = [c.proc.pid for c in children] if config else []
+            target.url, target.direct = urls[0], urls
             if balanced:
                 nginx, target.url = await _nginx(urls, self.tmp / f"{name}-nginx")
                 stack.push_async_callback(nginx.stop)
@@ -370,20 +385,21 @@ class Bench:
             yield target
 
     async def stored(self, target: Target, sql: str, *args: Any) -> list[Any]:
-        """Rows of `sql` (``?`` placeholders) on the target's database, SQLite or PostgreSQL."""
+        """Rows of `sql` (``?`` placeholders) from the target's database, SQLite or PostgreSQL."""
         if target.sqlite is not None:
             with sqlite3.connect(target.sqlite) as conn:
                 return conn.execute(sql, args).fetchall()
         assert self.pg is not None
         parts = sql.split("?")
         numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
-        return await self.pg.fetch(numbered, *args, url=self.pg.url(target.database))
+        return await self.pg.fetch(numbered, *args, database=target.database)
 
 
 # -- measurements -------------------------------------------------------------------------------------------
 
-async def _drive(url: str, requests: int, concurrency: int, buyers: int, tag: str) -> dict[str, float]:
+async def _drive(url: str, requests: int, concurrency: int, buyers: int, tag: str) -> dict[str, Any]:
     latencies: list[float] = []
+    upstreams: dict[str, list[float]] = {}  # behind nginx: each instance's latencies, by its address
     errors = 0
     counter = iter(range(requests))
     rng = random.Random(7)
@@ -399,91 +415,95 @@ async def _drive(url: str, requests: int, concurrency: int, buyers: int, tag: st
                 try:
                     async with session.post(f"{url}/api/v1/webhook/messages", json=body) as response:
                         await response.read()
-                        if response.status != 200:
-                            errors += 1
+                        errors += response.status != 200
+                        upstream = response.headers.get("X-Upstream")
                 except aiohttp.ClientError:
-                    errors += 1
+                    errors, upstream = errors + 1, None
                 latencies.append(time.perf_counter() - start)
+                if upstream:
+                    upstreams.setdefault(upstream, []).append(latencies[-1])
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     latencies.sort()
+    by_instance = {f"http://{address}": statistics.median(times) * 1000 for address, times in upstreams.items()}
     return {"rate": requests / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "errors": errors, "n": requests}
+            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "errors": errors, "by_instance": by_instance}
 
 
-async def load(bench: Bench, name: str, tag: str, **serving: Any) -> dict[str, Any]:
-    """Warm the target up, then time `--requests` messages; CPU and database work over the timed part."""
-    args, pg = bench.args, bench.pg
+async def load(bench: Bench, name: str, **serving: Any) -> dict[str, Any]:
+    """Warm a target up, then time `--requests` messages; what each part used over the timed part."""
+    args = bench.args
+    pg = bench.pg if serving["store"] == "postgresql" else None
     async with bench.serving(name, **serving) as target:
-        await _drive(target.url, min(300, args.requests), args.concurrency, args.buyers, f"warm-{tag}")
-        postgres = pg is not None and serving.get("store") == "postgresql"
-        if postgres:
+        await _drive(target.url, min(300, args.requests), args.concurrency, args.buyers, f"warm-{name}")
+        if pg:
             await asyncio.sleep(1.5)  # a backend reports its statistics at most once a second
             counters = await pg.counters(target.database)
-        cpu = target.cpu(pg if postgres else None)
-        result = await _drive(target.url, args.requests, args.concurrency, args.buyers, tag)
-        per = {k: (v - cpu[k]) / args.requests for k, v in target.cpu(pg if postgres else None).items()}
-        machine = per.pop("machine")
-        per["other"] = machine - sum(v for v in per.values() if v == v)  # NaN: no PostgreSQL here
-        result["cpu"], result["busy"] = per, machine * result["rate"] / (os.cpu_count() or 1)
-        if postgres:
+        before = target.cpu(pg)
+        result: dict[str, Any] = await _drive(target.url, args.requests, args.concurrency, args.buyers, name)
+        per = {k: (v - before[k]) / args.requests for k, v in target.cpu(pg).items()}
+        wall, machine = per.pop("wall") * args.requests, per.pop("machine")
+        per["other"] = machine - sum(v for v in per.values() if v == v)  # v != v: NaN, no PostgreSQL here
+        result["cpu"] = per
+        # /proc counts in ticks of 10 ms: under a second is too short to say how busy the cores were
+        result["busy"] = machine * args.requests / wall / (os.cpu_count() or 1) if wall >= 1 else float("nan")
+        if target.nginx:
+            result["instances"] = [(result["by_instance"].get(url, float("nan")), lease)
+                                   for url, lease in zip(target.direct, await target.leases())]
+        if pg:
             await asyncio.sleep(1.5)
             after = await pg.counters(target.database)
             result["xacts"] = (after["xacts"] - counters["xacts"]) / args.requests
             calls = {q: (n - counters["calls"].get(q, 0)) / args.requests for q, n in after["calls"].items()}
             result["calls"] = {q: n for q, n in calls.items() if n > 0}
-        if serving.get("store"):
-            rows = await bench.stored(target, "SELECT COUNT(*) FROM messages WHERE sender='buyer' AND message_id LIKE ?",
-                                      f"{tag}-%")
-            result["stored"] = rows[0][0]
+        if serving["store"]:
+            result["stored"] = (await bench.stored(
+                target, "SELECT COUNT(*) FROM messages WHERE sender='buyer' AND message_id LIKE ?", f"{name}-%"))[0][0]
     return result
 
 
 async def handovers(bench: Bench, name: str, **serving: Any) -> dict[str, Any]:
-    """`--handovers` fresh buyers ask for a person at once; 4 agents of 3 online. Until the last answer."""
-    n = bench.args.handovers
+    """`--handovers` fresh buyers ask for a person at once, 4 agents of 3 online; timed until the last answer."""
     async with bench.serving(name, agents=True, **serving) as target:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             for agent in AGENTS:
                 async with session.post(f"{target.url}/api/v1/agents/shop:{agent}/status", json={"status": "online"},
                                         headers={"Authorization": f"Bearer {agent}-bench-token"}) as response:
-                    assert response.status == 200, await response.text()
+                    if response.status != 200:
+                        raise RuntimeError(f"agent {agent} could not go online: {await response.text()}")
 
             async def buyer(i: int) -> tuple[int, str, float]:
                 body = {"customer_id": f"h{i:05d}", "text": "转人工", "message_id": f"h{i:05d}"}
                 try:
                     async with session.post(f"{target.url}/api/v1/webhook/messages", json=body) as response:
-                        answer = await response.json(content_type=None)
-                        status = response.status
+                        status, answer = response.status, await response.json(content_type=None)
                 except (aiohttp.ClientError, ValueError):
                     status, answer = 0, {}
                 return status, (answer or {}).get("status", "?"), time.perf_counter()
 
             started = time.perf_counter()
-            answers = await asyncio.gather(*(buyer(i) for i in range(n)))
+            answers = await asyncio.gather(*(buyer(i) for i in range(bench.args.handovers)))
         times = sorted(done - started for _, _, done in answers)
-        places = Counter(dict(await bench.stored(
-            target, "SELECT status, COUNT(*) FROM conversations GROUP BY status")))
+        places = dict(await bench.stored(target, "SELECT status, COUNT(*) FROM conversations GROUP BY status"))
     return {"seconds": times[-1], "first": times[0] * 1000, "p50": statistics.median(times) * 1000,
-            "errors": sum(s != 200 for s, _, _ in answers),
-            "answered": Counter(status for _, status, _ in answers), "places": places}
+            "errors": sum(status != 200 for status, _, _ in answers),
+            "answered": Counter(said for _, said, _ in answers), "places": places}
 
 
-async def decisions(bench: Bench, instances: int, concurrency: int, requests: int, tag: str) -> dict[str, float]:
+async def decisions(bench: Bench, instances: int, concurrency: int, requests: int, name: str) -> dict[str, float]:
     """Instances on PostgreSQL with the server's statement log on: each routing decision's round trips, the
-    time it holds the shop's routing lock (from the lock granted to its COMMIT done, on one connection), how
-    much of that the server itself spent in the statements and in COMMIT, and the wait for the lock."""
+    time it holds the shop's routing lock (from the lock granted to its COMMIT done, on its connection), how
+    much of that the server itself spent on the statements and on COMMIT, and the wait for the lock."""
     pg = bench.pg
     assert pg is not None and pg.server is not None
     await pg.execute("ALTER SYSTEM SET log_min_duration_statement = 0", "SELECT pg_reload_conf()")
     try:
-        async with bench.serving(f"log-{tag}", store="postgresql", instances=instances,
-                                 balanced=instances > 1) as target:
-            await _drive(target.url, 200, concurrency, bench.args.buyers, f"warm-{tag}")
+        async with bench.serving(name, store="postgresql", instances=instances, balanced=instances > 1) as target:
+            await _drive(target.url, 200, concurrency, bench.args.buyers, f"warm-{name}")
             offset = pg.log_size()
-            result = await _drive(target.url, requests, concurrency, bench.args.buyers, tag)
+            result = await _drive(target.url, requests, concurrency, bench.args.buyers, name)
             await asyncio.sleep(0.5)
             lines = pg.log_since(offset)
     finally:
@@ -513,105 +533,127 @@ async def decisions(bench: Bench, instances: int, concurrency: int, requests: in
                 del holding[pid]
     held.sort()
     mean = statistics.mean(held)
-    return {"rate": result["rate"], "decisions": len(held) / requests, "all_trips": all_trips / requests,
-            "trips": statistics.mean(trips), "wait": statistics.mean(wait), "mean": mean,
+    return {"rate": result["rate"], "all_trips": all_trips / requests,
+            "trips": statistics.mean(trips), "wait": statistics.mean(wait), "held": mean,
             "p50": statistics.median(held), "p99": held[int(len(held) * 0.99) - 1],
             "server": statistics.mean(server), "commit": statistics.mean(commit), "ceiling": 1000 / mean}
 
 
-# -- the run ------------------------------------------------------------------------------------------------
+# -- one run, and the spread of several ---------------------------------------------------------------------
 
-async def one_run(bench: Bench, run: int) -> dict[str, dict[str, Any]]:
-    args, pg = bench.args, bench.pg
-    rows: dict[str, dict[str, Any]] = {}
-    rows["bare aiohttp JSON endpoint"] = await load(bench, f"r{run}-bare", f"r{run}bare", store=None)
-    rows["reception, SQLite FULL"] = await load(bench, f"r{run}-full", f"r{run}full", store="sqlite-FULL")
-    if pg is None:
-        rows["reception, SQLite NORMAL"] = await load(bench, f"r{run}-normal", f"r{run}normal", store="sqlite-NORMAL")
-    else:
-        rows["reception, PostgreSQL, direct"] = await load(bench, f"r{run}-pg", f"r{run}pg", store="postgresql")
-        for n in range(1, args.instances + 1):
-            rows[f"nginx + {n} reception, PostgreSQL"] = await load(
-                bench, f"r{run}-lb{n}", f"r{run}lb{n}", store="postgresql", instances=n, balanced=True)
-    bare, sqlite = rows["bare aiohttp JSON endpoint"]["rate"], rows["reception, SQLite FULL"]["rate"]
-    print(f"\nrun {run}: {args.requests} messages, {args.concurrency} concurrent connections, {args.buyers} buyers,"
+def _print_loads(args: argparse.Namespace, loads: dict[str, dict[str, Any]]) -> None:
+    bare, sqlite = loads["bare aiohttp JSON endpoint"]["rate"], loads["reception, SQLite FULL"]["rate"]
+    print(f"\n{args.requests} messages, {args.concurrency} concurrent connections, {args.buyers} buyers,"
           f" {os.cpu_count()} cores\n")
     print(f"{'target':36} {'msgs/s':>7} {'vs SQLite':>9} {'vs bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
-          f" {'stored':>6}")
-    for name, r in rows.items():
+          f" {'stored':>6}  p50 ms of each instance behind nginx (*: the lease holder)")
+    for name, r in loads.items():
+        each = " ".join(f"{'*' if lease else ''}{p50:.0f}" for p50, lease in r.get("instances", []))
         print(f"{name:36} {r['rate']:7.0f} {r['rate'] / sqlite:9.2f} {r['rate'] / bare:7.2f} {r['p50']:7.1f}"
-              f" {r['p99']:7.1f} {int(r['errors']):6d} {str(r.get('stored', '-')):>6}")
-    print(f"\nCPU ms per message (load: this process; other: the rest of the machine), how busy the cores were,"
-          f" and database work per message\n\n{'target':36} {'reception':>9} {'postgres':>8} {'nginx':>6}"
-          f" {'load':>6} {'other':>6} {'busy':>5} {'xacts':>6} {'statements':>10}")
-    for name, r in rows.items():
+              f" {r['p99']:7.1f} {r['errors']:6d} {r.get('stored', '-'):>6}  {each}".rstrip())
+    print("\nper message: CPU ms of the servers, the PostgreSQL server, nginx, this load process and the rest of the"
+          f" machine;\nhow busy the {os.cpu_count()} cores were; transactions, statements and routing decisions (the"
+          " shop's lock taken)\n")
+    print(f"{'target':36} {'server':>7} {'postgres':>8} {'nginx':>6} {'load':>6} {'other':>6} {'busy':>5}"
+          f" {'xacts':>6} {'statements':>10} {'decisions':>9}")
+    for name, r in loads.items():
         cpu = {k: "-" if v != v else f"{v * 1000:.2f}" for k, v in r["cpu"].items()}
         xacts = f"{r['xacts']:.1f}" if "xacts" in r else "-"
-        statements = f"{sum(r['calls'].values()):.1f}" if r.get("calls") else "-"
-        print(f"{name:36} {cpu['reception']:>9} {cpu['postgres']:>8} {cpu['nginx']:>6} {cpu['load']:>6}"
-              f" {cpu['other']:>6} {r['busy']:5.0%} {xacts:>6} {statements:>10}")
-    if pg is None:
-        return rows
-    calls = rows["reception, PostgreSQL, direct"].get("calls")
+        calls = r.get("calls", {})
+        statements = f"{sum(calls.values()):.1f}" if calls else "-"
+        decisions = f"{sum(n for q, n in calls.items() if 'pg_advisory_xact_lock' in q):.3f}" if calls else "-"
+        busy = "-" if r["busy"] != r["busy"] else f"{r['busy']:.0%}"
+        print(f"{name:36} {cpu['server']:>7} {cpu['postgres']:>8} {cpu['nginx']:>6} {cpu['load']:>6}"
+              f" {cpu['other']:>6} {busy:>5} {xacts:>6} {statements:>10} {decisions:>9}")
+    calls = loads.get("reception, PostgreSQL, direct", {}).get("calls")
     if calls:
-        print("\nstatements per message, one instance on PostgreSQL direct (pg_stat_statements):")
+        print("\nstatements per message, one instance on PostgreSQL, direct (pg_stat_statements, the most called):")
         for query, n in sorted(calls.items(), key=lambda item: -item[1])[:16]:
             print(f"  {n:5.2f}  {' '.join(query.split())[:100]}")
 
-    print(f"\n{args.handovers} simultaneous handovers, {len(AGENTS)} agents online with max_concurrent {MAXIMUM}\n")
+
+async def one_run(bench: Bench, run: int) -> dict[str, dict[str, dict[str, Any]]]:
+    args, pg = bench.args, bench.pg
+    print(f"\n== run {run} of {args.runs}")
+    loads = {"bare aiohttp JSON endpoint": await load(bench, f"r{run}bare", store=None),
+             "reception, SQLite FULL": await load(bench, f"r{run}full", store="sqlite-FULL")}
+    if pg is None:
+        loads["reception, SQLite NORMAL"] = await load(bench, f"r{run}normal", store="sqlite-NORMAL")
+        _print_loads(args, loads)
+        return {"loads": loads}
+    loads["reception, PostgreSQL, direct"] = await load(bench, f"r{run}pg", store="postgresql")
+    for n in range(1, args.instances + 1):
+        loads[f"nginx + {n} reception, PostgreSQL"] = await load(bench, f"r{run}lb{n}", store="postgresql",
+                                                                 instances=n, balanced=True)
+    _print_loads(args, loads)
+
+    print(f"\n{args.handovers} simultaneous handovers, {len(AGENTS)} agents online with max_concurrent {MAXIMUM}:"
+          " seconds from the first send to the last answer\n")
     print(f"{'target':36} {'seconds':>7} {'first ms':>8} {'p50 ms':>7} {'errors':>6} {'answers':>24}"
           f" {'in the database':>24}")
+    moves = {}
     for name, serving in (("one reception, SQLite FULL", {"store": "sqlite-FULL"}),
                           ("one reception, PostgreSQL, direct", {"store": "postgresql"}),
                           (f"nginx + {args.instances} reception, PostgreSQL",
                            {"store": "postgresql", "instances": args.instances, "balanced": True})):
-        r = rows[f"handovers: {name}"] = await handovers(bench, f"r{run}-h{len(rows)}", **serving)
+        r = moves[name] = await handovers(bench, f"r{run}h{len(moves)}", **serving)
         answered = " ".join(f"{k} {v}" for k, v in sorted(r["answered"].items()))
         places = " ".join(f"{k} {v}" for k, v in sorted(r["places"].items()))
         print(f"{name:36} {r['seconds']:7.2f} {r['first']:8.0f} {r['p50']:7.0f} {r['errors']:6d} {answered:>24}"
               f" {places:>24}")
+    if pg.server is None:
+        return {"loads": loads, "handovers": moves}
 
-    if pg.server is not None:
-        print("\nrouting decisions on PostgreSQL, from the server's statement log (a separate run with the log on)\n")
-        print(f"{'instances':>9} {'concurrency':>11} {'msgs/s':>6} {'trips/msg':>9} {'under lock':>10}"
-              f" {'lock wait':>9} {'held: mean':>10} {'p50':>4} {'p99':>4} {'in server':>9} {'COMMIT':>6}"
-              f" {'→ decisions/s':>13}")
-        for instances, concurrency, requests in ((1, 1, 300), (1, args.concurrency, 1000),
-                                                 (args.instances, args.concurrency, 1000)):
-            r = rows[f"decisions: {instances} instance(s) at {concurrency}"] = await decisions(
-                bench, instances, concurrency, requests, f"r{run}log{instances}x{concurrency}")
-            print(f"{instances:9d} {concurrency:11d} {r['rate']:6.0f} {r['all_trips']:9.1f} {r['trips']:10.1f}"
-                  f" {r['wait']:9.2f} {r['mean']:10.2f} {r['p50']:4.0f} {r['p99']:4.0f} {r['server']:9.2f}"
-                  f" {r['commit']:6.2f} {r['ceiling']:13.0f}")
-        print("(per decision, ms: lock wait is the server's time in pg_advisory_xact_lock; held runs from the lock"
-              " granted to COMMIT done,\n of which the server spent 'in server' on the statements, 'COMMIT' of it"
-              " in the COMMIT; the rest is the network and the instance)")
-    return rows
+    print("\nrouting decisions on PostgreSQL, from the server's statement log (separate runs with the log on)\n")
+    print(f"{'instances':>9} {'concurrency':>11} {'msgs/s':>6} {'trips/msg':>9} {'under lock':>10}"
+          f" {'lock wait':>9} {'held: mean':>10} {'p50':>4} {'p99':>4} {'in server':>9} {'COMMIT':>6}"
+          f" {'→ decisions/s':>13}")
+    logged = {}
+    for instances, concurrency, requests in ((1, 1, 300), (1, args.concurrency, 1000),
+                                             (args.instances, args.concurrency, 1000)):
+        r = logged[f"{instances} instance(s), concurrency {concurrency}"] = await decisions(
+            bench, instances, concurrency, requests, f"r{run}log{instances}x{concurrency}")
+        print(f"{instances:9d} {concurrency:11d} {r['rate']:6.0f} {r['all_trips']:9.1f} {r['trips']:10.1f}"
+              f" {r['wait']:9.2f} {r['held']:10.2f} {r['p50']:4.0f} {r['p99']:4.0f} {r['server']:9.2f}"
+              f" {r['commit']:6.2f} {r['ceiling']:13.0f}")
+    print("(ms per decision: 'lock wait' is the server's time in pg_advisory_xact_lock; 'held' runs from the lock"
+          " granted to COMMIT done,\n of which the server spent 'in server' on the statements, 'COMMIT' of that in"
+          " the COMMIT; the rest is the network and the instance)")
+    return {"loads": loads, "handovers": moves, "decisions": logged}
 
 
-def spread(runs: list[dict[str, dict[str, Any]]]) -> None:
+def spread(args: argparse.Namespace, runs: list[dict[str, dict[str, dict[str, Any]]]]) -> None:
     """Each figure's lowest and highest value over the runs."""
     def span(values: list[float], digits: int = 0) -> str:
         return f"{min(values):.{digits}f}–{max(values):.{digits}f}"
 
-    print(f"\nspread over {len(runs)} runs (lowest–highest)\n")
-    sqlite = [run["reception, SQLite FULL"]["rate"] for run in runs]
-    bare = [run["bare aiohttp JSON endpoint"]["rate"] for run in runs]
-    for name in runs[0]:
-        rows = [run[name] for run in runs]
-        if "rate" in rows[0] and "decisions" not in rows[0]:
-            rates = [r["rate"] for r in rows]
-            print(f"{name:36} {span(rates):>11} msgs/s, vs SQLite {span([a / b for a, b in zip(rates, sqlite)], 2)},"
-                  f" vs bare {span([a / b for a, b in zip(rates, bare)], 2)}, p99 {span([r['p99'] for r in rows])} ms,"
-                  f" CPU ms/msg reception {span([r['cpu']['reception'] * 1000 for r in rows], 2)}"
-                  + (f", postgres {span([r['cpu']['postgres'] * 1000 for r in rows], 2)}" if "xacts" in rows[0] else ""))
-        elif "seconds" in rows[0]:
-            print(f"{name:48} {span([r['seconds'] for r in rows], 2)} s")
-        else:
-            print(f"{name:36} lock held {span([r['mean'] for r in rows], 2)} ms per decision"
-                  f" ({span([r['trips'] for r in rows], 1)} round trips, {span([r['server'] for r in rows], 2)} ms"
-                  f" in the server), lock wait {span([r['wait'] for r in rows], 2)} ms"
-                  f" → {span([r['ceiling'] for r in rows])} decisions/s")
+    def ms(rows: list[dict[str, Any]], part: str) -> str:
+        return span([r["cpu"][part] * 1000 for r in rows], 2)
+
+    print(f"\n== spread over {len(runs)} runs (lowest–highest)\n")
+    sqlite = [run["loads"]["reception, SQLite FULL"]["rate"] for run in runs]
+    bare = [run["loads"]["bare aiohttp JSON endpoint"]["rate"] for run in runs]
+    for name in runs[0]["loads"]:
+        rows = [run["loads"][name] for run in runs]
+        rates = [r["rate"] for r in rows]
+        line = (f"{name:36} {span(rates):>9} msgs/s, vs SQLite {span([a / b for a, b in zip(rates, sqlite)], 2)},"
+                f" vs bare {span([a / b for a, b in zip(rates, bare)], 2)}, p99 {span([r['p99'] for r in rows])} ms;"
+                f" CPU ms/msg: server {ms(rows, 'server')}")
+        if "xacts" in rows[0]:
+            line += f", postgres {ms(rows, 'postgres')}, other {ms(rows, 'other')}"
+        if len(rows[0].get("instances", [])) > 1:  # p50 of the lease holder and of the others
+            line += (f"; p50 ms of the lease holder {span([p for r in rows for p, lease in r['instances'] if lease])},"
+                     f" of the others {span([p for r in rows for p, lease in r['instances'] if not lease])}")
+        print(line)
+    for name in runs[0].get("handovers", {}):
+        rows = [run["handovers"][name] for run in runs]
+        print(f"{args.handovers} handovers, {name:36} {span([r['seconds'] for r in rows], 2)} s")
+    for name in runs[0].get("decisions", {}):
+        rows = [run["decisions"][name] for run in runs]
+        print(f"decisions, {name:30} lock held {span([r['held'] for r in rows], 2)} ms"
+              f" ({span([r['trips'] for r in rows], 1)} round trips, {span([r['server'] for r in rows], 2)} ms in the"
+              f" server), lock wait {span([r['wait'] for r in rows], 2)} ms → {span([r['ceiling'] for r in rows])}"
+              " decisions/s")
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -626,9 +668,14 @@ async def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.store and not args.store.startswith(("postgresql", "postgres://")):
         parser.error("--store takes postgresql or a postgresql:// URL")
+    if args.store and asyncpg is None:
+        parser.error("asyncpg is not installed: pip install -e '.[postgres]'")
     if args.store and shutil.which("nginx") is None:
         parser.error("nginx is not installed (make system-packages installs Debian's)")
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    sys.stdout.reconfigure(line_buffering=True)
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # SIGINT does so already
     tmp = Path(tempfile.mkdtemp(prefix="reception-bench-"))
     pg = Postgres(None if args.store == "postgresql" else args.store) if args.store else None
     bench = Bench(args, tmp, pg)
@@ -637,16 +684,20 @@ async def main(argv: list[str] | None = None) -> None:
             await pg.start()
         runs = [await one_run(bench, run) for run in range(1, args.runs + 1)]
         if args.runs > 1:
-            spread(runs)
+            spread(args, runs)
     finally:
         if pg is not None:
             await pg.stop()
-        troubled = [log for log in bench.logs if re.search(r"Traceback|ERROR|CRITICAL", log.read_text(errors="replace"))]
+        troubled = [log.name for log in bench.logs
+                    if re.search(r"Traceback| ERROR | CRITICAL ", log.read_text(errors="replace"))]
         if troubled:
-            print(f"\ninstances logged errors: see {', '.join(map(str, troubled))}", file=sys.stderr)
+            print(f"\ninstances logged errors, kept in {tmp}: {', '.join(troubled)}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        sys.exit("webhook_load: interrupted; what it had started is stopped")

@@ -306,10 +306,14 @@ async def test_a_destination_that_holds_a_shop_is_refused_and_left_alone(tmp_pat
 
 async def test_a_postgresql_database_with_a_shop_is_refused_and_left_alone(tmp_path, new_database):
     src = await shop_file(tmp_path)
-    pg = with_password(await new_database())
+    pg = with_password(await new_database())  # empty: the copy makes the schema
     assert (await copy(str(src), pg, tmp_path))[0] == 0
     refused(*await copy(str(src), pg, tmp_path), f"DST {pg.replace(SECRET, '***')} already holds a shop (orders 3")
     assert query(pg, "SELECT COUNT(*) FROM orders") == [(3,)]
+    other = await new_database()  # and PostgreSQL to PostgreSQL, in the same order
+    assert (await copy(pg, other, tmp_path))[0] == 0
+    in_order = "SELECT order_id, customer_id, updated_at FROM orders ORDER BY updated_at, rowid"
+    assert query(other, in_order) == query(pg, in_order) == query(str(src), in_order)
 
 
 async def test_a_migrated_but_empty_database_takes_a_copy(tmp_path, new_database):

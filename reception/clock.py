@@ -33,6 +33,11 @@ class RealClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class VirtualClock:
     """A clock that moves only when told to; sleepers wake when `advance` passes their deadline."""
 
@@ -47,14 +52,16 @@ class VirtualClock:
     def now(self) -> datetime:
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
+        """Wake at now + `seconds`, now being when this is called: not when the caller's task next runs
+        (``ensure_future(clock.sleep(s))`` would otherwise count from a time that `advance` may have moved)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if seconds <= 0:
+            asyncio.get_running_loop().call_soon(_wake, future)  # a zero sleep still lets others run
+            return future
         deadline = self._now + timedelta(seconds=seconds)
         heapq.heappush(self._sleepers, (deadline, next(self._order), future))
-        await future
+        return future
 
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking every sleeper whose deadline is reached, in deadline order."""

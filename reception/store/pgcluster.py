@@ -144,11 +144,13 @@ class PgCluster:
         for task in self._tasks + self._led:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._led, return_exceptions=True)
+        # these connections hold only locks and a LISTEN (every write went through the store and is committed):
+        # cut them, so a cancelled statement cannot keep the stop waiting and the server frees their locks now
         for conn in (self._decider, self._listener):
-            if conn is not None and not conn.is_closed():
-                await conn.close()
+            if conn is not None:
+                conn.terminate()
         if self._locks is not None:
-            await self._locks.close()
+            self._locks.terminate()
 
     def lead(self, factory: "Background", name: str) -> None:
         self._leading.append((factory, name))

@@ -15,11 +15,9 @@ bot's own votes), and keep state on the hub (``reception.state``).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from reception import hookimpl
-from reception.config import ConfigError, describe_errors
-from reception.models import Handover
+from reception.plugin import Handover, StateKey, hookimpl, plugin_settings
 
 
 class VipSettings(BaseModel):
@@ -28,18 +26,17 @@ class VipSettings(BaseModel):
     group: str | None = None
 
 
+SETTINGS: StateKey[VipSettings] = StateKey("vip")
+
+
 @hookimpl
 def startup(reception):
-    try:
-        settings = VipSettings.model_validate(reception.settings.plugin.get("vip", {}))
-    except ValidationError as exc:
-        raise ConfigError(f"plugin.vip: {describe_errors(exc)}") from None
-    reception.state["vip"] = settings
+    reception.state[SETTINGS] = plugin_settings(reception, "vip", VipSettings)
 
 
 @hookimpl(tryfirst=True)
 def handover_vote(message, conversation, reception):
-    settings: VipSettings = reception.state["vip"]
+    settings = reception.state[SETTINGS]
     if conversation.customer_id in settings.customers:
         return Handover(reason="vip", group=settings.group)
     return None

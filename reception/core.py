@@ -27,6 +27,7 @@ from .events import Event
 from .hooks import Refused, first_result, notify
 from .models import Conversation, Inbound, Message, Outcome
 from .routing.router import Router
+from .state import State
 from .store import Store, Transaction
 
 log = logging.getLogger("reception")
@@ -42,7 +43,7 @@ class Reception:
         self.store = store
         self.clock = clock
         self.channels: dict[str, Channel] = {}
-        self.state: dict[str, Any] = {}  # per-plugin state, keyed by the plugin's name
+        self.state = State()  # per-plugin state under typed keys (`reception.state.StateKey`)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.delivery_wakeup = asyncio.Event()

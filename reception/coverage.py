@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from .calendar import Calendar
 from .hookspecs import hookimpl
 from .models import Conversation
+from .state import StateKey
 
 if TYPE_CHECKING:
     from .core import Reception
 
-STATE_KEY = "calendar"
+STATE_KEY: StateKey[Calendar] = StateKey("calendar")
 
 
 def calendar(reception: "Reception") -> Calendar:

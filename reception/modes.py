@@ -29,9 +29,10 @@ from .http import json_response, read_body, require_admin, validate
 from .loop import forever
 from .models import DateTimeText
 from .openapi import route
+from .state import StateKey
 
 PENALTY_KEY = "mode_penalty"
-STATE_KEY = "modes"
+STATE_KEY: StateKey[dict[str, Any]] = StateKey("modes")
 
 
 class PenaltySwitch(BaseModel):

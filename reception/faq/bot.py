@@ -16,11 +16,12 @@ from .. import bigsale
 from ..core import Reception
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
+from ..state import StateKey
 from .library import FaqLibrary, LoadedFaq
 from .loader import FaqError
 from .semantic import Encoder, load_encoder
 
-STATE_KEY = "faq"
+STATE_KEY: StateKey[FaqLibrary] = StateKey("faq")
 
 
 def library(reception: Reception) -> FaqLibrary:

@@ -19,13 +19,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from ..core import RECEPTION, Reception
 from ..http import ApiError, json_response, read_body, require_admin, validate
+from ..state import StateKey
 from . import editor
 from .bot import in_force, library
 from .loader import EntryId, FaqEntry
 from .text import normalize
 
 LEARNED_FILE = "learned.yaml"
-_LOCK = "faq.edit_lock"
+_LOCK: StateKey[asyncio.Lock] = StateKey("faq.edit_lock")
 
 # a buyer's text as a phrasing: one line (the matcher reads runs of whitespace as one space anyway)
 # (checked as sent, so the document's limits are the server's: at most 500 characters, not only blanks)

@@ -28,6 +28,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
 from ..openapi import Query, route
+from ..state import StateKey
 from ..store import make_store
 from . import learn
 from .bot import encoder, in_force
@@ -42,7 +43,7 @@ GROUPS = 100  # groups returned
 EXAMPLES = 5
 SIMILAR = 85  # rapidfuzz score (0..100) at which two texts are the same question
 LENGTH_SHARE = 0.6  # token_set_ratio scores a text inside a longer one as 100: only between similar lengths
-_MEMO = "faq.unanswered_matches"
+_MEMO: StateKey[tuple[Any, dict[str, Any]]] = StateKey("faq.unanswered_matches")
 
 
 @dataclass

@@ -23,12 +23,13 @@ from ..events import Event
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
 from ..openapi import Query, route
+from ..state import StateKey
 from . import RangeError, local_today, parse_range
 from .assessment import assess
 from .intents import analyse
 from .prom import Instruments
 
-STATE_KEY = "metrics"
+STATE_KEY: StateKey[Instruments] = StateKey("metrics")
 
 _DATE = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
 RANGE = (Query("from", _DATE, "first day (the shop's local date, YYYY-MM-DD), inclusive; absent or empty: today"),

@@ -32,6 +32,7 @@ from ..faq.text import normalize
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
 from ..orders import Order, find_order
+from ..state import StateKey
 from . import choose
 from .texts import say
 from .words import flow_language, is_leave, wants_human
@@ -64,7 +65,7 @@ class Turn:
 
 
 _REGISTRY: dict[str, "Skill"] = {}
-FLOW_CACHE = "skills_flow"
+FLOW_CACHE: StateKey[tuple[Message, tuple[str, dict[str, Any]] | None]] = StateKey("skills_flow")
 
 
 def active_skills(reception: Reception) -> list["Skill"]:

@@ -19,8 +19,9 @@ from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
 from ..openapi import WEBSOCKET_ANSWERS, Query, route
+from ..state import StateKey
 
-STATE_KEY = "live_agents"
+STATE_KEY: StateKey[dict[str, Any]] = StateKey("live_agents")
 BAD_TOKEN = 4401
 
 

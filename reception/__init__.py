@@ -4,10 +4,9 @@ The public API: `create_app`, the `hookimpl` marker for plugins, and the
 models and events plugins see.
 """
 
-__version__ = "0.1.0"
-
-from . import events, models  # noqa: E402
-from .app import create_app  # noqa: E402
-from .hookspecs import hookimpl  # noqa: E402
+from . import events, models
+from .app import create_app
+from .hookspecs import hookimpl
+from .version import __version__
 
 __all__ = ["__version__", "create_app", "events", "hookimpl", "models"]

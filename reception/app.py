@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from aiohttp import web
 
-from . import delivery
+from . import delivery, pipeline
 from .channels.base import Channel
 from .clock import Clock, RealClock
+from .cluster import Local
 from .config import Settings
 from .core import RECEPTION, Reception
 from .hooks import call_all
@@ -16,7 +17,11 @@ from .http import errors, remember_prepared
 from .logs import request_ids, send_request_id
 from .openapi import OPERATIONS
 from .plugins import make_plugin_manager
+from .routing.router import Router
 from .store import make_store
+
+if TYPE_CHECKING:
+    from .store.pgcluster import PgCluster
 
 MAX_BODY = 256 * 1024  # bytes; a larger request is refused with 413 before it is read
 
@@ -29,11 +34,13 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     """
     pm = make_plugin_manager(plugins, settings.plugins_dir)
     store = make_store(settings.store)
-    reception = Reception(settings, pm, store, clock or RealClock())
+    cluster: Local | PgCluster = Local()
     if store.kind == "postgresql":  # any number of instances may share the database
         from .store.pgcluster import PgCluster
 
-        reception.cluster = PgCluster(store, settings.store.pool_size)
+        cluster = PgCluster(store, settings.store.pool_size)
+    reception = Reception(settings, pm, store, clock or RealClock(), pipeline.receive, cluster)
+    reception.router = Router(reception)
     app = web.Application(middlewares=[request_ids, errors], client_max_size=MAX_BODY)
     app.on_response_prepare.append(remember_prepared)
     app.on_response_prepare.append(send_request_id)

@@ -13,47 +13,55 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Coroutine
 
 import pluggy
 from aiohttp import web
 
 from . import events as ev
-from .channels.base import Channel
-from .cluster import Background, Local
 from .clock import Clock
 from .config import Settings
 from .events import Event
 from .hooks import Refused, first_result, notify
 from .models import Conversation, Inbound, Message, Outcome
-from .routing.router import Router
 from .state import State
 from .store import Store, Transaction
 
+if TYPE_CHECKING:  # the hub sits below what uses it: `create_app` composes these around it
+    from .channels.base import Channel
+    from .cluster import Background, Local
+    from .routing.router import Router
+    from .store.pgcluster import PgCluster
+
 log = logging.getLogger("reception")
+
+# What `Reception.receive` runs (`reception.pipeline.receive`, given by `create_app`): the hub sits below it
+Pipeline = Callable[["Reception", Inbound], Awaitable[Outcome]]
 
 
 class Reception:
     """Everything one running shop shares; no globals."""
 
-    def __init__(self, settings: Settings, pm: pluggy.PluginManager, store: Store, clock: Clock) -> None:
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager, store: Store, clock: Clock,
+                 pipeline: Pipeline, cluster: "Local | PgCluster") -> None:
         self.settings = settings
         self.pm = pm
         self.hook = pm.hook
         self.store = store
         self.clock = clock
-        self.channels: dict[str, Channel] = {}
+        self._pipeline = pipeline
+        self.channels: dict[str, "Channel"] = {}
         self.state = State()  # per-plugin state under typed keys (`reception.state.StateKey`)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.delivery_wakeup = asyncio.Event()
-        self.cluster: Any = Local()  # the instances of this shop (app.py: PgCluster on PostgreSQL)
+        self.cluster = cluster  # the instances of this shop: `Local`, or `PgCluster` on PostgreSQL
         self._listeners: list[Callable[[Event], Awaitable[None]]] = []
-        self.router = Router(self)
+        self.router: Router  # set by `create_app` right after the hub is made (the router needs the hub)
         store.on_commit.append(self._committed)
 
     # -- channels and pipeline --------------------------------------------------------------
-    def register_channel(self, channel: Channel) -> None:
+    def register_channel(self, channel: "Channel") -> None:
         """Add a channel adapter; names are unique."""
         if channel.name in self.channels:
             raise ValueError(f"channel {channel.name!r} is registered twice")
@@ -61,9 +69,7 @@ class Reception:
 
     async def receive(self, inbound: Inbound) -> Outcome:
         """Run a buyer's message through the pipeline; returns once everything it wrote is durable."""
-        from .pipeline import receive
-
-        return await receive(self, inbound)
+        return await self._pipeline(self, inbound)
 
     async def send(self, conversation: Conversation, message: Message) -> Message:
         """Store a message to the buyer, record it and queue it for the buyer's channel.
@@ -123,7 +129,7 @@ class Reception:
                 except Exception:  # a socket gone bad must not cost the caller its answer
                     log.exception("live listener failed on %s", event.name)
 
-    def lead(self, factory: Background, name: str) -> None:
+    def lead(self, factory: "Background", name: str) -> None:
         """Background work that runs on one instance of the shop at a time (the lease holder)."""
         self.cluster.lead(factory, name)
 

@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from . import __version__
+from .version import __version__
 
 Auth = Literal["admin", "agent", "signature", "optional", None]  # optional: a bearer token when configured
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

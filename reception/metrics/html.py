@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any, Callable
 
-from .report import COLUMNS, NO_VALUE, num, pct, summary
+from .figures import COLUMNS, NO_VALUE, num, pct, summary
 
 STYLE = """
 body{font:14px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
@@ -239,7 +239,7 @@ def bar_chart(title: str, labels: list[str], values: list[float | None], percent
     return _figure(title, "".join(out), 8 + row * len(labels))
 
 
-# Chinese names of the answer's keys; the English ones come from report.COLUMNS
+# Chinese names of the answer's keys; the English ones come from figures.COLUMNS
 ZH = {"sessions": "会话", "human_requests": "转人工", "first_reply_2min_rate": "2分钟首次回复率",
       "human_reply_3min_rate": "3分钟人工回复率", "avg_response_seconds": "平均响应时长",
       "non_service_rate": "不服务率", "non_service_type1": "不服务一类",

@@ -16,71 +16,19 @@ from typing import Any, Callable, TextIO
 from ..config import Settings
 from ..store import make_store
 from . import local_today, parse_range
+from .figures import COLUMNS, num, pct, summary, table
+from .html import assessment_page
 from .assessment import assess
 from .intents import analyse
 
 
 # kv key: the instant a database's clock stopped (the end of a simulated day); reports read it as of then
 FROZEN_AT = "clock.frozen_at"
-# a figure with nothing to compute it from (a rate with no denominator: the API's null), everywhere it is shown
-NO_VALUE = "—"
-
-
-def pct(value: float | None) -> str:
-    return NO_VALUE if value is None else f"{value * 100:.2f}%"
-
-
-def secs(value: float | None) -> str:
-    return NO_VALUE if value is None else f"{value:.2f} s"
-
-
-def num(value: Any) -> str:
-    return NO_VALUE if value is None else str(value)
-
-
-# the columns of every breakdown: (header, key in the answer, format)
-COLUMNS: list[tuple[str, str, Callable[[Any], str]]] = [
-    ("sessions", "sessions", num), ("human", "human_requests", num),
-    ("2-min first reply", "first_reply_2min_rate", pct), ("3-min reply", "human_reply_3min_rate", pct),
-    ("avg response", "avg_response_seconds", secs), ("non-service", "non_service_rate", pct),
-    ("type 1", "non_service_type1", num), ("type 2", "non_service_type2", num),
-    ("dissatisfied", "dissatisfaction_rate", pct), ("bot resolved", "bot_resolution_rate", pct)]
-
-
-def table(headers: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)) -> str:
-    """A plain text table: columns aligned, the `left` ones to the left, the others (figures) to the right."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
 def _breakdown(title: str, key: str, rows: list[dict[str, Any]],
                extra: list[tuple[str, str, Callable[[Any], str]]]) -> str:
     cols = COLUMNS + extra
     body = [[num(r[key]) if r[key] is not None else "(none)"] + [f(r.get(k)) for _, k, f in cols] for r in rows]
     return f"{title}\n" + table([key] + [h for h, _, _ in cols], body)
-
-
-def summary(a: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """The headline figures of an assessment: (key in the answer, label, formatted value, detail)."""
-    return [
-        ("sessions", "sessions", num(a["sessions"]), f"started in {a['window']} ({a['timezone']})"),
-        ("human_requests", "human requests", num(a["human_requests"]), ""),
-        ("first_reply_2min_rate", "2-min first-reply rate", pct(a["first_reply_2min_rate"]),
-         f"{a['first_replies_in_time']} of {a['human_requests']} within {a['thresholds']['first_reply_seconds']:g} s"),
-        ("human_reply_3min_rate", "3-min human reply rate", pct(a["human_reply_3min_rate"]),
-         f"{a['turns_in_time']} of {a['turns']} turns within {a['thresholds']['human_reply_seconds']:g} s"),
-        ("avg_response_seconds", "average response time", secs(a["avg_response_seconds"]), "answered turns"),
-        ("non_service_rate", "non-service rate", pct(a["non_service_rate"]),
-         f"type 1 (offline pool): {a['non_service_type1']}, type 2 (welcome only): {a['non_service_type2']}"),
-        ("dissatisfaction_rate", "dissatisfaction rate", pct(a["dissatisfaction_rate"]),
-         f"{a['dissatisfied']} of {a['ratings']} ratings"),
-        ("bot_resolution_rate", "bot resolution rate", pct(a["bot_resolution_rate"]),
-         f"{a['bot_resolved']} of {a['sessions']} sessions"),
-    ]
 
 
 def render(assessment: dict[str, Any], intents: dict[str, Any]) -> str:
@@ -145,7 +93,6 @@ def run(settings: Settings, start: str | None, end: str | None, as_json: bool, o
         return 2
     assessment, intents = asyncio.run(collect(settings, first, last, now))
     if html is not None:
-        from .html import assessment_page  # here, not above: the page module imports this one's formatters
 
         try:
             html.write_text(assessment_page(assessment, intents), encoding="utf-8")

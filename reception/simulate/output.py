@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..metrics import html
-from ..metrics.report import NO_VALUE, num, pct, secs, table
+from ..metrics.figures import NO_VALUE, num, pct, secs, table
 
 HOUR_COLUMNS = [("hour", "hour"), ("arrivals", "arrivals"), ("agents", "agents"), ("human", "human_requests"),
                 ("2-min", "first_reply_2min_rate"), ("3-min", "human_reply_3min_rate"),

@@ -32,7 +32,7 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
     `plugins` are registered after the defaults and installed plugins, so they
     run before them; `clock` defaults to the wall clock.
     """
-    pm = make_plugin_manager(plugins, settings.plugins_dir)
+    pm = make_plugin_manager(plugins, settings.plugins_dir, settings.plugins.disabled)
     store = make_store(settings.store)
     cluster: Local | PgCluster = Local()
     if store.kind == "postgresql":  # any number of instances may share the database

@@ -22,7 +22,7 @@ from .config.sections import DATABASE_SCHEMES, StoreSettings, hide_password
 from .config.risks import risks
 from .faq.loader import FaqError
 from .logs import AccessLog, configure as configure_logs
-from .plugins import PluginError, describe, make_plugin_manager
+from .plugins import PluginError
 from .store import StoreError, make_store
 from .store.copy import BATCH as COPY_BATCH
 
@@ -180,11 +180,10 @@ def cmd_faq_eval(args: argparse.Namespace) -> int:
     return evaluate(args.rest)
 
 
-def cmd_plugins(args: argparse.Namespace) -> None:
-    settings = _settings(args, demo_ok=True)
-    pm = make_plugin_manager(plugins_dir=settings.plugins_dir)
-    for name, hooks in describe(pm):
-        print(f"{name}: {', '.join(hooks) or '(no hooks)'}")
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugin_list import run
+
+    return run(_settings(args, demo_ok=True), sys.stdout)
 
 
 def cmd_orders_import(args: argparse.Namespace) -> int:
@@ -373,7 +372,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("rest", nargs=argparse.REMAINDER, help="the evaluation's options (--semantic, --seed …)")
     evaluate.set_defaults(func=cmd_faq_eval)
 
-    plugins = sub.add_parser("plugins", help="list loaded plugins and the hooks each implements")
+    plugins = sub.add_parser("plugins", help="list the plugins: where each comes from, its hooks or 'disabled'")
     plugins.add_argument("--config")
     plugins.add_argument("--plugins-dir")
     plugins.set_defaults(func=cmd_plugins)

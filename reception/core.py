@@ -80,9 +80,16 @@ class Reception:
         message = await self.filter_outbound(message)
         tx = self.store.transaction()
         self.stage(tx, conversation, message)
+        await self.commit(tx)
+        return message
+
+    async def commit(self, tx: Transaction) -> None:
+        """Write `tx` durably, then tell plugins and every instance's listeners its events (`emit`).
+
+        The one way to commit outside a routing decision (which is `Router.change`, and emits the same way).
+        """
         await self.store.commit(tx)
         await self.emit(tx.events)
-        return message
 
     async def filter_outbound(self, message: Message) -> Message:
         """Pass a person's message through the `filter_outbound` hook (may raise `Refused`)."""
@@ -94,12 +101,8 @@ class Reception:
     def stage(self, tx: Transaction, conversation: Conversation, message: Message, deliver: bool = True) -> None:
         """Add a message to the buyer to `tx`, with its event and, when `deliver`, its delivery."""
         tx.add_message(message)
-        tx.add_event(Event(
-            name=ev.MESSAGE_SENT, at=message.created_at, conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            data={"sender": message.sender, "agent_id": message.agent_id, "kind": message.kind,
-                  "chars": len(message.text)},
-        ))
+        tx.add_event(Event.of(ev.MessageSent(sender=message.sender, agent_id=message.agent_id, kind=message.kind,
+                                             chars=len(message.text)), message.created_at, conversation))
         channel = self.channels.get(conversation.channel)
         if deliver and channel is not None and channel.delivers_later:
             tx.enqueue_delivery(conversation.id, channel.name, channel.payload(conversation, message),

@@ -2,8 +2,10 @@
 
 The outbox lives in the store, so a message accepted for delivery survives a
 restart and is delivered after it. Retries wait 2, 4, 8 … seconds (at most an
-hour) on the reception's clock; after the channel's last attempt the message
-stays readable through the API and a ``callback.failed`` event records it.
+hour) on the reception's clock, or what the channel's `Channel.retry_after` says;
+after the channel's last attempt (`Channel.max_attempts`, by default ``[webhook]
+callback_max_attempts``) the message stays readable through the API and a
+``callback.failed`` event records it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from .store import Delivery
 
 log = logging.getLogger("reception.delivery")
 
-MAX_BACKOFF = 3600.0
 GAVE_UP = timedelta(days=36500)  # due date of a delivery no longer tried
 
 
@@ -30,7 +31,7 @@ async def _deliver_one(reception: Reception, item: Delivery) -> None:
     tx = reception.store.transaction()
     if channel is None:
         tx.delivery_retry(item.id, item.attempts, now + GAVE_UP, f"unknown channel {item.channel}")
-        await reception.store.commit(tx)
+        await reception.commit(tx)
         return
     try:
         await channel.deliver(item.payload)
@@ -38,20 +39,19 @@ async def _deliver_one(reception: Reception, item: Delivery) -> None:
         if not isinstance(exc, DeliveryFailed):
             log.exception("channel %s raised while delivering", item.channel)
         attempts = item.attempts + 1
-        max_attempts = reception.settings.webhook.callback_max_attempts
+        max_attempts = channel.max_attempts or reception.settings.webhook.callback_max_attempts
         if attempts >= max_attempts:
             tx.delivery_retry(item.id, attempts, now + GAVE_UP, str(exc))
-            tx.add_event(Event(name=ev.CALLBACK_FAILED, at=now, conversation_id=item.conversation_id,
-                               data={"channel": item.channel, "attempts": attempts, "error": str(exc)}))
+            tx.add_event(Event.of(ev.CallbackFailed(channel=item.channel, attempts=attempts, error=str(exc)), now,
+                                  conversation_id=item.conversation_id))
         else:
-            backoff = min(MAX_BACKOFF, 2.0 ** attempts)
+            backoff = channel.retry_after(attempts)
             tx.delivery_retry(item.id, attempts, now + timedelta(seconds=backoff), str(exc))
     else:
         tx.delivery_done(item.id, now)
-        tx.add_event(Event(name=ev.CALLBACK_DELIVERED, at=now, conversation_id=item.conversation_id,
-                           data={"channel": item.channel, "attempts": item.attempts + 1}))
-    await reception.store.commit(tx)
-    await reception.emit(tx.events)
+        tx.add_event(Event.of(ev.CallbackDelivered(channel=item.channel, attempts=item.attempts + 1), now,
+                              conversation_id=item.conversation_id))
+    await reception.commit(tx)
 
 
 async def step(reception: Reception) -> datetime | None:

@@ -105,20 +105,47 @@ def filter_outbound(message: "Message", reception: "Reception") -> "Message | No
 
 
 @hookspec(firstresult=True)
-def select_agent(conversation: "Conversation", candidates: "list[Candidate]", reception: "Reception") -> str | None:
-    """Sync, first result wins. Pick the agent id for a conversation, or None when nobody can take it.
+def select_agent(
+    conversation: "Conversation", candidates: "list[Candidate]", excluded: "list[str]", reception: "Reception"
+) -> str | None:
+    """Sync, first result wins. Pick the agent id for a conversation from `candidates`, or None.
 
-    ``candidates`` are the agents of the conversation's group plus the buyer's
-    most recent contact (``Candidate.in_group`` false when outside the group),
-    each with ``last_contact`` (when that agent last served this buyer, or
-    None) and the live ``agent`` state (status, load, maximum). The default,
-    registered ``trylast``, implements recent contact first (within
-    ``routing.recent_contact_days``; while suspended only within
+    None means "no opinion": the next implementation is asked (last of all the
+    default), so a plugin that only cares about some buyers returns None for
+    the others. ``candidates`` are the agents of the conversation's group plus
+    the buyer's most recent contact (``Candidate.in_group`` false when outside
+    the group), each with ``last_contact`` (when that agent last served this
+    buyer, or None) and the live ``agent`` state (`AgentState`: ``status``,
+    ``load``, ``max_concurrent``, ``has_room``, ``takes_new_buyers``).
+    ``excluded`` are the ids of agents left out of this decision, and so not
+    among the candidates: the agent a conversation is taken from when it is
+    reassigned (SLA, transfer), the agents already full in an offline-pool run.
+    The default, registered ``trylast``, implements recent contact first
+    (within ``routing.recent_contact_days``; while suspended only within
     ``routing.recent_contact_suspended_hours``; never offline), then the
-    least-loaded online agent below their maximum, the longest idle first on
-    ties. The router re-checks the answer: an offline or saturated agent is
-    not assigned. An implementation that raises is logged in one line and left
-    out, and the next implementations (last of all the default) are asked.
+    least-loaded online agent below their ``max_concurrent``, the longest idle
+    first on ties. The router checks every answer: an agent who is not among
+    the candidates, offline or saturated is refused in one log line and the
+    next implementation is asked, so a buyer is never queued while the default
+    would have found a free agent. An implementation that raises is logged in
+    one line and left out in the same way.
+    """
+
+
+@hookspec(firstresult=True)
+def handover_group(
+    conversation: "Conversation", handover: "Handover", order_state: str | None, reception: "Reception"
+) -> str | None:
+    """Sync, first result wins. The agent group a handed-over buyer goes to, or None for no opinion.
+
+    Asked once per handover, before `select_agent`. ``handover.reason`` says
+    why (``requested``, ``low_confidence``, a plugin's own reason …) and
+    ``handover.group`` is a group a vote or the FAQ entry asked for, or None;
+    ``order_state`` is what `buyer_order_state` answered. The default,
+    registered ``trylast``, keeps a group the vote asked for when agents are in
+    it, else applies ``[[routing.rules]]`` (the first matching rule), else
+    answers None: any agent. An answer that names a group no agent is in is
+    refused in one log line and the next implementation is asked.
     """
 
 

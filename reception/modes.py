@@ -77,7 +77,7 @@ async def _record_changes(reception: Reception) -> datetime | None:
         state["last"] = {mode: (changes[-1][1] if (changes := await reception.store.mode_changes(mode, up_to_now))
                                 else False) for mode in current}
     before = state["last"]
-    changes = [Event(name=ev.MODE_CHANGED, at=now, data={"mode": mode, "active": on})
+    changes = [Event.of(ev.ModeChanged(mode=mode, active=on), now)
                for mode, on in current.items() if on != before.get(mode)]
     state["last"] = current
     if changes:
@@ -123,10 +123,9 @@ async def set_penalty(request: web.Request) -> web.Response:
     switch = validate(SwitchSettings, body.model_dump(by_alias=True))  # checks from < to, timezones
     tx = reception.store.transaction()
     tx.set_value(PENALTY_KEY, switch.model_dump_json(by_alias=True))
-    tx.add_event(Event(name=ev.PENALTY_SWITCHED, at=reception.clock.now(),
-                       data=json.loads(switch.model_dump_json(by_alias=True))))
-    await reception.store.commit(tx)
-    await reception.emit(tx.events)  # every instance's listener puts the switch in force
+    tx.add_event(Event.of(ev.PenaltySwitched.model_validate(json.loads(switch.model_dump_json(by_alias=True))),
+                          reception.clock.now()))
+    await reception.commit(tx)  # every instance's listener puts the switch in force
     return json_response(_view(reception, reception.clock.now()))
 
 

@@ -48,9 +48,8 @@ async def purge(reception: Reception, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=days)
     tx = reception.store.transaction()
     counts = await reception.store.stage_purge(tx, cutoff)
-    tx.add_event(Event(name=ev.RETENTION_PURGED, at=now, data={"cutoff": cutoff.isoformat(), **counts}))
-    await reception.store.commit(tx)
-    await reception.emit(tx.events)
+    tx.add_event(Event.of(ev.RetentionPurged(cutoff=cutoff.isoformat(), **counts), now))
+    await reception.commit(tx)
     if any(counts.values()):
         log.info("retention: erased what was older than %s days: %s", days, _summary(counts))
     return counts
@@ -96,7 +95,7 @@ async def forget(settings: Settings, customer_id: str, force: bool) -> tuple[dic
             return None, held
         tx = store.transaction()
         counts = await store.stage_forget(tx, customer_id)
-        tx.add_event(Event(name=ev.BUYER_FORGOTTEN, at=RealClock().now(), data=counts))
+        tx.add_event(Event.of(ev.BuyerForgotten(**counts), RealClock().now()))
         await store.commit(tx)
         return counts, held
     finally:

@@ -9,10 +9,9 @@ import subprocess
 import pytest
 from aiohttp import web
 
-from conftest import CLI, agent, send, server_env, set_status
+from conftest import CLI, server_env
 from reception import hookimpl, hookspecs
 from reception.cli import main
-from reception.core import RECEPTION
 from reception.hooks import SYNC_HOOKS
 from reception.models import BotAnswer
 from reception.plugins import PluginError
@@ -44,15 +43,15 @@ class Recorder:
         app.router.add_get("/api/v1/ping", ping)
 
 
-async def test_a_plugin_answers_first_and_sees_every_event(start):
+async def test_a_plugin_answers_first_and_sees_every_event(shop):
     recorder = Recorder()
-    client = await start(plugins=(GreetingSkill(), recorder))
-    body = await send(client, "buyer", "hi")
+    s = await shop(plugins=(GreetingSkill(), recorder), agents=[])  # the testing kit (reception.testing)
+    body = await s.buyer("buyer", "hi")
     assert body["replies"][0]["intent"] == "greeting"
-    faq = await send(client, "buyer2", "what payment methods do you accept")
+    faq = await s.buyer("buyer2", "what payment methods do you accept")
     assert faq["replies"][0]["intent"] == "payment_methods"
     assert recorder.seen.count("bot.answered") == 2
-    assert (await (await client.get("/api/v1/ping")).json()) == {"pong": True}
+    assert await s.call("GET", "/api/v1/ping") == {"pong": True}
 
 
 def test_plugins_command_lists_defaults_and_a_plugins_dir(tmp_path, capsys, monkeypatch):
@@ -61,10 +60,10 @@ def test_plugins_command_lists_defaults_and_a_plugins_dir(tmp_path, capsys, monk
         "from reception import hookimpl\n\n@hookimpl\ndef track_event(event):\n    pass\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert main(["plugins", "--plugins-dir", str(tmp_path / "plugins")]) == 0
-    out = capsys.readouterr().out
-    assert "reception.faq.bot: bot_answer, startup" in out
-    assert "reception.handover: handover_vote" in out
-    assert "shouting: track_event" in out
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["reception.faq.bot", "default", "bot_answer,", "startup"] in rows
+    assert ["reception.handover", "default", "handover_vote"] in rows
+    assert ["shouting", "plugins", "dir", f"({tmp_path / 'plugins' / 'shouting.py'})", "track_event"] in rows
 
 
 def test_a_broken_plugin_is_reported_in_one_line(tmp_path, capsys, monkeypatch):
@@ -90,9 +89,9 @@ class AsyncRoutes:
 
 
 @pytest.mark.parametrize("plugin, hook", [(AsyncPicker(), "select_agent"), (AsyncRoutes(), "register_routes")])
-async def test_an_async_implementation_of_a_sync_hook_is_refused_at_start(start, plugin, hook):
+async def test_an_async_implementation_of_a_sync_hook_is_refused_at_start(shop, plugin, hook):
     with pytest.raises(PluginError) as refused:
-        await start(plugins=(plugin,))
+        await shop(plugins=(plugin,))
     message = str(refused.value)
     assert f"plugin {type(plugin).__name__!r}: hook {hook!r}" in message and "async def" in message
     assert "\n" not in message
@@ -133,13 +132,13 @@ class BrokenPicker:
         raise KeyError("vip_level")
 
 
-async def test_a_failing_select_agent_falls_back_to_the_default_rule(start, caplog):
-    client = await start(plugins=(BrokenPicker(),), agents=[agent("alice", ["pre_sales"])])
-    await set_status(client, "alice", "online")
+async def test_a_failing_select_agent_falls_back_to_the_default_rule(shop, caplog):
+    s = await shop(plugins=(BrokenPicker(),), agents=["alice"])
+    await s.agent("alice").status("online")
     with caplog.at_level(logging.WARNING):
-        body = await send(client, "buyer", "转人工")
+        body = await s.buyer("buyer", "转人工")
     assert body["status"] == "assigned"
-    assert client.app[RECEPTION].router.active[body["conversation_id"]].agent_id == "shop:alice"
+    assert s.reception.router.active[body["conversation_id"]].agent_id == "shop:alice"
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in loud] == [
         "plugin BrokenPicker failed in select_agent, asking the next implementation: KeyError: 'vip_level'"]

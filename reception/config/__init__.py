@@ -18,13 +18,15 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .sections import (
     AdminSettings, AgentSettings, AlertSettings, AssessmentSettings, BigSaleSettings, BotSettings, HoursSettings,
-    MetricsSettings, OfflinePoolSettings, RoutingSettings, Section, SentimentSettings, ServerSettings, StoreSettings,
-    SwitchSettings, WebchatSettings, WebhookSettings,
+    MetricsSettings, OfflinePoolSettings, PluginsSettings, RoutingSettings, Section, SentimentSettings, ServerSettings,
+    StoreSettings, SwitchSettings, WebchatSettings, WebhookSettings,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 BUNDLED_FAQ = PROJECT_ROOT / "faq"
 ENV_PREFIX = "RECEPTION_"
+# RECEPTION_* variables that are not settings: the config file's path, the plugin trace switch (reception.hooks)
+NOT_SETTINGS = frozenset({ENV_PREFIX + "CONFIG", ENV_PREFIX + "TRACE_PLUGINS"})
 
 __all__ = ["BUNDLED_FAQ", "AssessmentSettings", "ConfigError", "HoursSettings", "Settings", "SwitchSettings",
            "describe_errors", "load_settings", "read_toml"]
@@ -51,6 +53,7 @@ class Settings(Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     plugins_dir: Path | None = None
+    plugins: PluginsSettings = Field(default_factory=PluginsSettings)  # [plugins] disabled = ["name"]
     # [plugin.NAME] tables: each plugin validates its own with pydantic at start
     plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -102,7 +105,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, 
     """`RECEPTION_BOT__ANSWER_THRESHOLD=0.6` sets ``bot.answer_threshold``; returns {field path: variable}."""
     applied: dict[tuple[str, ...], str] = {}
     for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
         if not path:

@@ -346,3 +346,18 @@ class ServerSettings(Section):
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     # "json": one JSON object per log line (time, level, logger, message, request_id); `serve --log-format`
     log_format: Literal["text", "json"] = "text"
+
+
+class PluginsSettings(Section):
+    """``[plugins]``: which installed plugins not to load."""
+
+    # plugins not loaded, by the names `reception plugins` lists (defaults, entry points, plugins-dir files);
+    # in the environment a JSON list or commas: RECEPTION_PLUGINS__DISABLED="minichat,reception.stats"
+    disabled: list[str] = Field(default_factory=list)
+
+    @field_validator("disabled", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value

@@ -79,9 +79,8 @@ def make_step(reception: Reception):
             if found:
                 tx = reception.store.transaction()
                 for item in found:
-                    tx.add_event(Event(name=ev.ALERT_RAISED, at=now, data=item))
-                await reception.store.commit(tx)
-                await reception.emit(tx.events)
+                    tx.add_event(Event.of(ev.AlertRaised(**item), now))
+                await reception.commit(tx)
                 for item in found:
                     await notify(reception.hook.alert, alert=item, reception=reception)
         state["due"] = _next_check(reception.clock.now(), tz)

@@ -56,27 +56,29 @@ class Instruments:
 
     def observe(self, event: Event) -> None:
         """Count one stored event."""
-        data = event.data
         counter = self._by_name.get(event.name)
         if counter is None:  # labels() validates on every call; a shop has a few dozen event names
             counter = self._by_name[event.name] = self.events.labels(name=event.name)
         counter.inc()
-        if event.name == ev.CONVERSATION_STARTED:
-            self.sessions.inc()
-        elif event.name == ev.HANDOVER_REQUESTED:
-            self.handovers.labels(reason=str(data.get("reason"))).inc()
-        elif event.name == ev.CONVERSATION_POOLED:
-            self.pooled.labels(reason=str(data.get("reason"))).inc()
-        elif event.name == ev.AGENT_REPLIED:
-            self.replies.inc()
-            if data.get("response_seconds") is not None:
-                self.response.observe(float(data["response_seconds"]))
-            if data.get("first") and data.get("since_request_seconds") is not None:
-                self.first_reply.observe(float(data["since_request_seconds"]))
-        elif event.name == ev.CONVERSATION_ASSIGNED and data.get("waited_seconds") is not None:
-            self.queue_wait.observe(float(data["waited_seconds"]))
-        elif event.name == ev.SATISFACTION_RATED:
-            self.ratings.labels(label=str(data.get("label"))).inc()
+        if event.name not in ev.KINDS:
+            return
+        match event.payload:
+            case ev.ConversationStarted():
+                self.sessions.inc()
+            case ev.HandoverRequested(reason=reason):
+                self.handovers.labels(reason=reason).inc()
+            case ev.ConversationPooled(reason=reason):
+                self.pooled.labels(reason=reason).inc()
+            case ev.AgentReplied(first=first, response_seconds=response, since_request_seconds=since):
+                self.replies.inc()
+                if response is not None:
+                    self.response.observe(response)
+                if first and since is not None:
+                    self.first_reply.observe(since)
+            case ev.ConversationAssigned(waited_seconds=waited) if waited is not None:
+                self.queue_wait.observe(waited)
+            case ev.SatisfactionRated(label=label):
+                self.ratings.labels(label=label).inc()
 
     def set_assessment(self, body: dict[str, Any]) -> None:
         """Show an assessment answer (one day) in the gauges; a null rate is NaN."""

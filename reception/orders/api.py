@@ -67,7 +67,7 @@ async def post_orders(request: web.Request) -> web.Response:
     tx = reception.store.transaction()
     for order in orders:
         tx.save_order(order)
-    await reception.store.commit(tx)
+    await reception.commit(tx)
     return json_response({"saved": len(orders), "orders": [o.model_dump(mode="json") for o in orders]})
 
 

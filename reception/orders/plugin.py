@@ -31,7 +31,7 @@ async def order_update(order: Order, reception: Reception) -> Order:
         order = order.model_copy(update={"updated_at": reception.clock.now()})
     tx = reception.store.transaction()
     tx.save_order(order)
-    await reception.store.commit(tx)
+    await reception.commit(tx)
     return order
 
 

@@ -38,12 +38,10 @@ class Actions:
         conv.awaiting_since = conv.reminded_at = None
         conv.rating_pending = bool(agent_id)
         tx.save_conversation(conv)
-        tx.add_event(Event(name=ev.CONVERSATION_CLOSED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id, data={"by": by, "agent_id": agent_id}))
+        tx.add_event(Event.of(ev.ConversationClosed(by=by, agent_id=agent_id), now, conv))
         if agent_id:
             self.say(tx, conv, texts.rating_request(conv.lang), now, live=False, kind="rating_request")
-            tx.add_event(Event(name=ev.SATISFACTION_REQUESTED, at=now, conversation_id=conv.id,
-                               customer_id=conv.customer_id, data={"agent_id": agent_id}))
+            tx.add_event(Event.of(ev.SatisfactionRequested(agent_id=agent_id), now, conv))
         await self.drain(tx, now)
 
     async def transfer(self, tx: Transaction, conv: Conversation, now: datetime, by: str,
@@ -67,9 +65,8 @@ class Actions:
             if target is None and not self.anyone_online(group):
                 raise RoutingError(409, "group_unavailable", f"nobody in group {group!r} is online")
         # checks done: from here on the move happens
-        tx.add_event(Event(name=ev.CONVERSATION_TRANSFERRED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id,
-                           data={"from": current, "to_agent": agent_id, "to_group": group, "by": by}))
+        tx.add_event(Event.of(ev.ConversationTransferred(came_from=current, to_agent=agent_id, to_group=group, by=by),
+                              now, conv))
         self.say(tx, conv, texts.transferred(conv.lang), now, live=False, kind="transfer")
         if group is not None:
             conv.group = group
@@ -108,8 +105,7 @@ class Actions:
         """Change an agent's status; True when it changed."""
         if agent.status == status:
             return False
-        tx.add_event(Event(name=ev.AGENT_STATUS_CHANGED, at=now,
-                           data={"agent_id": agent.id, "from": agent.status, "to": status}))
+        tx.add_event(Event.of(ev.AgentStatusChanged(agent_id=agent.id, came_from=agent.status, to=status), now))
         agent.status, agent.status_at = status, now  # type: ignore[assignment]
         tx.save_agent_state(agent.id, status, now, agent.last_assigned_at)
         self.changed.set()

@@ -107,8 +107,8 @@ async def assign_pool(router: Router, tx: Transaction, now: datetime, operator: 
                                for c in pool[cap:]]
     tx.add_pool_run(now, operator, trigger, record["considered"], record["assigned"], record["cap"],
                     record["reason"], record["failures"])
-    tx.add_event(Event(name=ev.POOL_RAN, at=now,
-                       data={k: v for k, v in record.items() if k != "failures"} | {"failed": len(record["failures"])}))
+    tx.add_event(Event.of(ev.PoolRan(**{k: v for k, v in record.items() if k != "failures"},
+                                     failed=len(record["failures"])), now))
     return record
 
 

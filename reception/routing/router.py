@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, AsyncIterator, Iterable
 from .. import events as ev
 from .. import bigsale, coverage, texts
 from ..events import Event
-from ..hooks import first_answer
 from ..models import Conversation, Handover, Message, Reply
 from ..store import Transaction
 from .actions import Actions
 from .agents import AgentBook, AgentState
 from .queue import WaitQueue, estimate_wait
 from .schedule import next_run
-from .select import Candidate, choose_group
+from .select import Candidate, agent_for, group_for
 
 if TYPE_CHECKING:
     from ..cluster import Decision
@@ -131,13 +130,25 @@ class Router(Actions):
                 agent.conversations.pop(conv.id, None)
 
     @contextlib.asynccontextmanager
-    async def change(self) -> AsyncIterator[Transaction]:
-        """Decide under the lock: the transaction is submitted before the lock is released, then awaited,
-        then its events are told to plugins. After a failed write the state is rebuilt from disk."""
-        async with self.deciding() as decision:
-            tx = self.reception.store.transaction()
-            yield tx
-            pending = decision.submit(tx)
+    async def change(self, tx: Transaction | None = None) -> AsyncIterator[Transaction]:
+        """A routing decision, the one way routing state is committed: decide under the lock on an up-to-date
+        copy, submit the transaction (`tx`, or a new one) before the lock is released, await it, then tell
+        plugins and listeners its events (`Reception.emit`).
+
+        When the write fails, or the code inside raises after staging something, the router's copy is
+        rebuilt from disk, so memory never keeps a change the disk does not have. A refusal raised before
+        anything was staged (a 409) changed nothing and costs no rebuild.
+        """
+        tx = tx if tx is not None else self.reception.store.transaction()
+        staged = len(tx.ops)
+        try:
+            async with self.deciding() as decision:
+                yield tx
+                pending = decision.submit(tx)
+        except BaseException:
+            if len(tx.ops) > staged:
+                await self.reception.cluster.restore(self)
+            raise
         try:
             await pending
         except Exception:
@@ -182,18 +193,12 @@ class Router(Actions):
         return result
 
     async def pick(self, conv: Conversation, group: str | None, exclude: Iterable[str] = ()) -> AgentState | None:
-        """Ask `select_agent` (a plugin that raises is logged and left out); refuse an offline or saturated answer."""
-        candidates = await self.candidates(conv, group, exclude)
+        """Ask `select_agent` (`select.agent_for`: an impossible pick is refused and the next plugin asked)."""
+        excluded = list(exclude)
+        candidates = await self.candidates(conv, group, excluded)
         if not candidates:
             return None
-        chosen = first_answer(self.reception.pm, "select_agent", conversation=conv, candidates=candidates,
-                              reception=self.reception)
-        agent = self.book.get(chosen) if chosen else None
-        if agent is None or agent.status == "offline" or not agent.has_room or agent.id in set(exclude):
-            if chosen:
-                log.warning("select_agent chose %r, who cannot take %s now", chosen, conv.id)
-            return None
-        return agent
+        return agent_for(self.reception, conv, candidates, excluded)
 
     def anyone_online(self, group: str | None) -> bool:
         return bool(self.book.online(group))
@@ -212,10 +217,8 @@ class Router(Actions):
         tx.save_agent_state(agent.id, agent.status, agent.status_at or now, now)
         tx.save_contact(conv.customer_key, agent.id, now)
         waited = (now - conv.asked_human_at).total_seconds() if conv.asked_human_at else None
-        tx.add_event(Event(name=ev.CONVERSATION_ASSIGNED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id,
-                           data={"agent_id": agent.id, "group": conv.group, "via": via, "from": came_from,
-                                 "waited_seconds": waited}))
+        tx.add_event(Event.of(ev.ConversationAssigned(agent_id=agent.id, group=conv.group, via=via, came_from=came_from,
+                                                      waited_seconds=waited), now, conv))
         self.changed.set()
         greeting = agent.welcome.format(name=agent.name) if agent.welcome else texts.welcome(agent.name, conv.lang)
         return self.say(tx, conv, greeting, now, live, kind="welcome", agent_id=agent.id)
@@ -231,10 +234,9 @@ class Router(Actions):
         self._track(conv)
         tx.save_conversation(conv)
         position = self.queue.position(conv)
-        tx.add_event(Event(name=ev.CONVERSATION_QUEUED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id,
-                           data={"group": conv.group, "position": position,
-                                 "estimate_seconds": round(self.estimate(conv, position)), "priority": conv.priority}))
+        tx.add_event(Event.of(ev.ConversationQueued(group=conv.group, position=position,
+                                                    estimate_seconds=round(self.estimate(conv, position)),
+                                                    priority=conv.priority), now, conv))
         self._told[conv.id] = position
         return self.say(tx, conv, self.queue_text(conv, position, now), now, live, kind="queue")
 
@@ -256,10 +258,8 @@ class Router(Actions):
         conv.pooled_at = conv.pooled_at or now
         self._track(conv)
         tx.save_conversation(conv)
-        tx.add_event(Event(name=ev.CONVERSATION_POOLED, at=now, conversation_id=conv.id,
-                           customer_id=conv.customer_id, data={"group": conv.group, "reason": reason}))
-        tx.add_event(Event(name=ev.BOT_TOOK_OVER, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
-                           data={"reason": reason, "group": conv.group}))
+        tx.add_event(Event.of(ev.ConversationPooled(group=conv.group, reason=reason), now, conv))
+        tx.add_event(Event.of(ev.BotTookOver(reason=reason, group=conv.group), now, conv))
         if reason == "outside_hours":
             cal = coverage.calendar(self.reception)
             back = cal.next_open(now, conv.group)
@@ -309,7 +309,7 @@ class Router(Actions):
                         order_state: str | None, penalty: bool = False) -> list[Reply]:
         """The bot hands the buyer over: choose the group and the priority, then route."""
         conv.handover_reason = handover.reason
-        conv.group = choose_group(self.settings, conv, handover.reason, handover.group, order_state)
+        conv.group = group_for(self.reception, conv, handover, order_state)
         handover.group = conv.group
         urgent = handover.reason in self.settings.routing.priority_reasons or handover.detail.get("priority")
         conv.priority = 1 if urgent else 0
@@ -349,9 +349,8 @@ class Router(Actions):
         conv.awaiting_since = conv.reminded_at = None
         tx.save_conversation(conv)
         tx.save_contact(conv.customer_key, message.agent_id or "", now)
-        tx.add_event(Event(name=ev.AGENT_REPLIED, at=now, conversation_id=conv.id, customer_id=conv.customer_id,
-                           data={"agent_id": message.agent_id, "first": first, "response_seconds": waited,
-                                 "since_request_seconds": since_request}))
+        tx.add_event(Event.of(ev.AgentReplied(agent_id=message.agent_id, first=first, response_seconds=waited,
+                                              since_request_seconds=since_request), now, conv))
         self.changed.set()
 
     async def drain(self, tx: Transaction, now: datetime) -> int:

@@ -51,7 +51,6 @@ def capture(tx: Transaction, closed: Conversation | None, text: str | None, now:
         return None
     closed.rating_pending = False
     tx.save_conversation(closed)
-    tx.add_event(Event(name=ev.SATISFACTION_RATED, at=now, conversation_id=closed.id,
-                       customer_id=closed.customer_id,
-                       data={"score": score, "label": LABELS[score], "agent_id": closed.agent_id}))
+    tx.add_event(Event.of(ev.SatisfactionRated(score=score, label=LABELS[score], agent_id=closed.agent_id), now,
+                          closed))
     return [Reply(sender="system", text=texts.rating_thanks(closed.lang))]

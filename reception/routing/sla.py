@@ -64,24 +64,20 @@ async def _check(router: Router, tx: Transaction, now: datetime, failed: dict[st
                 agent = await router.pick(conv, conv.group, exclude=[previous] if previous else [])
                 if agent is not None:
                     failed.pop(conv.id, None)
-                    tx.add_event(Event(name=ev.CONVERSATION_REASSIGNED, at=now, conversation_id=conv.id,
-                                       customer_id=conv.customer_id,
-                                       data={"from": previous, "to": agent.id, "waited_seconds": waited.total_seconds()}))
+                    tx.add_event(Event.of(ev.ConversationReassigned(came_from=previous, to=agent.id,
+                                                                    waited_seconds=waited.total_seconds()), now, conv))
                     router.assign(tx, conv, agent, now, via="reassign")
                 else:
                     failed[conv.id] = now + remind
-                    tx.add_event(Event(name=ev.REASSIGN_FAILED, at=now, conversation_id=conv.id,
-                                       customer_id=conv.customer_id,
-                                       data={"agent_id": previous, "reason": "no other agent can take the buyer"}))
+                    tx.add_event(Event.of(ev.ReassignFailed(agent_id=previous,
+                                                            reason="no other agent can take the buyer"), now, conv))
                     due.append(failed[conv.id])
                 continue
             if waited >= remind and conv.reminded_at is None:
                 conv.reminded_at = now
                 tx.save_conversation(conv)
                 seconds = int(waited.total_seconds())
-                tx.add_event(Event(name=ev.AGENT_REMINDED, at=now, conversation_id=conv.id,
-                                   customer_id=conv.customer_id,
-                                   data={"agent_id": conv.agent_id, "waited_seconds": seconds}))
+                tx.add_event(Event.of(ev.AgentReminded(agent_id=conv.agent_id, waited_seconds=seconds), now, conv))
                 router.say(tx, conv, REMINDER.format(seconds=seconds), now, live=False, kind="agent_notice",
                            to_buyer=False)
             due.append(conv.awaiting_since + (reassign if conv.reminded_at else remind))

@@ -143,7 +143,7 @@ class Engine:
             # the day's database stops at this instant: `reception report` reads it as of now, as done here
             tx = self.reception.store.transaction()
             tx.set_value(FROZEN_AT, now.isoformat())
-            await self.reception.store.commit(tx)
+            await self.reception.commit(tx)
             assessment = await assess(self.reception.store, self.settings, self.day, self.day, now)
         finally:
             await runner.cleanup()
@@ -233,7 +233,8 @@ class Engine:
             await work.set_status(self.reception, agent, status)
 
     def _assigned(self, track: Track, event: Event) -> None:
-        track.conv_id, track.agent_id = event.conversation_id, event.data["agent_id"]
+        assert isinstance(assigned := event.payload, ev.ConversationAssigned)
+        track.conv_id, track.agent_id = event.conversation_id, assigned.agent_id
         at = max(self.now(), (event.at - self.day0).total_seconds())
         if track.assigned_at is None:
             track.assigned_at = at

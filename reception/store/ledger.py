@@ -38,7 +38,11 @@ integers set with CASE, and ``julianday`` and ``round`` are SQLite's
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Sequence
+
+from .. import events as ev
+from ..events import Event
 
 TABLES = [
     """CREATE TABLE metric_sessions (
@@ -86,36 +90,38 @@ SQL = {
 Op = tuple[str, dict[str, Any]]
 
 
-def fold(name: str, at: str, conversation_id: str | None, data: dict[str, Any]) -> list[Op]:
-    """The ledger ops for one event (`at` as stored)."""
-    if conversation_id is None:
+def fold(event: Event, at: str) -> list[Op]:
+    """The ledger ops for one event (`at` as stored), by the type of its payload."""
+    if event.conversation_id is None or event.name not in ev.KINDS:
         return []
-    p: dict[str, Any] = {"cid": conversation_id, "at": at}
-    if name == "conversation.started":
-        return [("m_start", p)]
+    p: dict[str, Any] = {"cid": event.conversation_id, "at": at}
     ops: list[Op] = []
-    get = data.get
-    if name == "handover.requested":
-        ops.append(("m_requested", {**p, "reason": get("reason"), "intent": get("intent")}))
-    elif name == "bot.answered":
-        ops.append(("m_answered", {**p, "intent": get("intent")}))
-    elif name == "conversation.assigned":
-        ops.append(("m_assigned", {**p, "agent": get("agent_id"), "grp": get("group")}))
-    elif name == "message.received":
-        ops.append(("m_seen", p))
-        if get("status") == "assigned":
-            ops.append(("m_asked", p))
-    elif name == "agent.replied":
-        ops += [("m_turn", {**p, "answered": at, "agent": get("agent_id")}),
-                ("m_replied", {**p, "first": bool(get("first")), "since": get("since_request_seconds")})]
-    elif name == "conversation.closed":
-        ops += [("m_turn", {**p, "answered": None, "agent": None}), ("m_closed", p)]
-    elif name == "satisfaction.rated":
-        ops.append(("m_rated", {**p, "label": get("label")}))
-    if name in ("conversation.queued", "conversation.pooled"):
-        ops.append(("m_waiting", {**p, "grp": get("group")}))
-    if name in ("conversation.pooled", "coverage.bot_took_over"):
-        ops.append(("m_pooled", p))
+    match event.payload:
+        case ev.ConversationStarted():
+            ops.append(("m_start", p))
+        case ev.HandoverRequested(reason=reason, intent=intent):
+            ops.append(("m_requested", {**p, "reason": reason, "intent": intent}))
+        case ev.BotAnswered(intent=intent):
+            ops.append(("m_answered", {**p, "intent": intent}))
+        case ev.ConversationAssigned(agent_id=agent, group=group):
+            ops.append(("m_assigned", {**p, "agent": agent, "grp": group}))
+        case ev.MessageReceived(status=status):
+            ops.append(("m_seen", p))
+            if status == "assigned":
+                ops.append(("m_asked", p))
+        case ev.AgentReplied(agent_id=agent, first=first, since_request_seconds=since):
+            ops += [("m_turn", {**p, "answered": at, "agent": agent}),
+                    ("m_replied", {**p, "first": first, "since": since})]
+        case ev.ConversationClosed():
+            ops += [("m_turn", {**p, "answered": None, "agent": None}), ("m_closed", p)]
+        case ev.SatisfactionRated(label=label):
+            ops.append(("m_rated", {**p, "label": label}))
+        case ev.ConversationQueued(group=group):
+            ops.append(("m_waiting", {**p, "grp": group}))
+        case ev.ConversationPooled(group=group):
+            ops += [("m_waiting", {**p, "grp": group}), ("m_pooled", p)]
+        case ev.BotTookOver():
+            ops.append(("m_pooled", p))
     return ops
 
 
@@ -125,5 +131,7 @@ SOURCE = "SELECT name, at, conversation_id, data FROM events WHERE conversation_
 def replay(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
     """The ledger's statements for the stored events `rows` (from `SOURCE`, in order): how migration 6 filled it."""
     for name, at, conversation_id, data in rows:
-        for op, params in fold(name, at, conversation_id, json.loads(data or "{}")):
+        event = Event(name=name, at=datetime.fromisoformat(at), conversation_id=conversation_id,
+                      data=json.loads(data or "{}"))
+        for op, params in fold(event, at):
             yield SQL[op], params

@@ -78,7 +78,7 @@ class Transaction:
         self.events.append(event)
         at = codec.ts(event.at)
         self.ops.append(("event", (event.name, at, event.conversation_id, event.customer_id, codec.dumps(event.data))))
-        self.ops.extend(ledger.fold(event.name, at, event.conversation_id, event.data))
+        self.ops.extend(ledger.fold(event, at))
 
     def remember_response(self, key: str, customer_id: str, body: dict[str, Any], at: datetime) -> None:
         self.ops.append(("idempotency", (key, customer_id, codec.dumps(body), codec.ts(at))))

@@ -53,7 +53,8 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 def _agents_of(event: Event, reception: Reception) -> set[str]:
-    agents = {event.data.get(key) for key in ("agent_id", "from", "to") if isinstance(event.data.get(key), str)}
+    payload = event.payload
+    agents = {value for key in ("agent_id", "came_from", "to") if isinstance(value := getattr(payload, key, None), str)}
     conv = reception.router.active.get(event.conversation_id or "")
     if conv is not None and conv.agent_id:
         agents.add(conv.agent_id)
@@ -66,8 +67,8 @@ async def _notify(event: Event, reception: Reception) -> None:
         return
     for agent_id in _agents_of(event, reception):
         notice: dict[str, Any]
-        if event.name == ev.AGENT_STATUS_CHANGED:
-            notice = {"type": "agent", "status": event.data.get("to")}
+        if isinstance(status := event.payload, ev.AgentStatusChanged):
+            notice = {"type": "agent", "status": status.to}
         else:
             notice = {"type": "changed", "conversation_id": event.conversation_id, "event": event.name}
         for ws in list(sockets.get(agent_id, ())):

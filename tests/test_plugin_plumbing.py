@@ -1,0 +1,79 @@
+"""The plumbing under the plugin API: wrappers refused where they cannot work, the trace switch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import server_env
+from reception import create_app, hookimpl
+from reception.plugins import PluginError
+from reception.testing import make_settings
+
+
+def test_a_wrapper_of_an_awaited_hook_is_refused_at_start(tmp_path: Path) -> None:
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def bot_answer(self, message):
+            return (yield)
+
+    with pytest.raises(PluginError, match=r"hook 'bot_answer' cannot take a wrapper"):
+        create_app(make_settings(tmp_path), plugins=[Wrapping()])
+
+
+def test_a_wrapper_of_a_hook_pluggy_calls_is_allowed(tmp_path: Path) -> None:
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def coverage_check(self, conversation):
+            return (yield)
+
+    create_app(make_settings(tmp_path), plugins=[Wrapping()])
+
+
+def test_the_trace_switch_logs_every_hook_call(tmp_path: Path) -> None:
+    """RECEPTION_TRACE_PLUGINS=1: `reception faq try`-style one-shot run of a buyer message, hooks in the log."""
+    script = (
+        "import asyncio, logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "from reception import create_app\n"
+        "from reception.core import RECEPTION\n"
+        "from reception.models import Inbound\n"
+        "from reception.testing import make_settings\n"
+        "from pathlib import Path\n"
+        "async def main():\n"
+        "    app = create_app(make_settings(Path(sys.argv[1])))\n"
+        "    reception = app[RECEPTION]\n"
+        "    for hook in app.on_startup: await hook(app)\n"
+        "    await reception.receive(Inbound(channel='webhook', customer_id='b1', text='发货时间'))\n"
+        "    for hook in app.on_cleanup: await hook(app)\n"
+        "asyncio.run(main())\n"
+    )
+    env = server_env()
+    traced = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                            env={**env, "RECEPTION_TRACE_PLUGINS": "1"}, timeout=120)
+    assert traced.returncode == 0, traced.stderr
+    assert "reception.plugins.trace bot_answer: reception.faq.bot -> BotAnswer(" in traced.stdout
+    assert "reception.plugins.trace handover_vote:" in traced.stdout
+    assert "reception.plugins.trace" in traced.stdout and "register_routes" in traced.stdout  # through pluggy
+    plain = subprocess.run([sys.executable, "-c", script, str(tmp_path / "again")], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert "reception.plugins.trace" not in plain.stdout
+
+
+def test_every_hook_has_a_test_that_implements_it() -> None:
+    """Every hook in `reception.hookspecs` is implemented by a test's plugin or by an example under plugins/
+    that a test loads: a hook nobody implements outside the defaults is a hook nobody has tried."""
+    import inspect
+
+    from reception import hookspecs
+
+    hooks = sorted(name for name, value in vars(hookspecs).items()
+                   if inspect.isfunction(value) and hasattr(value, "reception_spec"))
+    here = Path(__file__).parent
+    sources = [p.read_text(encoding="utf-8") for p in (*here.glob("test_*.py"), *(here.parent / "plugins").glob("*.py"))]
+    untested = [hook for hook in hooks if not any(f"def {hook}(" in text for text in sources)]
+    assert hooks and untested == []

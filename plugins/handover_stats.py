@@ -19,7 +19,7 @@ from collections import Counter as Tally
 from prometheus_client import Counter
 
 from reception.plugin import (
-    RECEPTION, StateKey, events, hookimpl, json_response, metrics_registry, require_admin, route,
+    RECEPTION, StateKey, events, hookimpl, json_response, metrics_registry, require_admin,
 )
 
 
@@ -48,7 +48,7 @@ def track_event(event, reception):
 
 
 @hookimpl
-def register_routes(app, reception):
+def register_routes(route, reception):
     reception.state[STATS] = Stats(reception)  # at start, once: a registry refuses a metric name twice
 
     async def handover_stats(request):
@@ -56,5 +56,5 @@ def register_routes(app, reception):
         require_admin(request, shop.settings.admin.token)
         return json_response({"reasons": dict(shop.state[STATS].tally)})
 
-    route(app, "GET", "/api/v1/handover-stats", handover_stats, "Handovers per reason since the server started",
+    route("GET", "/api/v1/handover-stats", handover_stats, "Handovers per reason since the server started",
           response=REASONS, auth="admin", errors=(401,))

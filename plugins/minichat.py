@@ -11,7 +11,7 @@ platform's send API. Configure it in ``reception.toml``::
     max_attempts = 5         # tries of one message before `callback.failed`
 
 It shows a whole channel: a `Channel` subclass registered with
-`register_channels`, a route added with `route` (so it is in the OpenAPI
+`register_channels`, its route added in `Channel.routes` (so it is in the OpenAPI
 document), a buyer message handed to ``reception.receive``, and
 `Channel.pushes_replies` so the replies of the exchange reach the buyer
 through `deliver` too, with the channel's own retry policy.
@@ -27,8 +27,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from reception.plugin import (
-    RECEPTION, ApiError, Channel, DeliveryFailed, Inbound, Reception, hookimpl, json_response, plugin_settings,
-    read_body, route,
+    ApiError, Channel, DeliveryFailed, Inbound, Reception, hookimpl, json_response, plugin_settings,
+    read_body,
 )
 
 NAME = "minichat"
@@ -88,6 +88,10 @@ class MiniChatChannel(Channel):
             await self._session.close()
             self._session = None
 
+    def routes(self, route):
+        route("POST", "/api/v1/minichat/events", self.receive, "MiniChat: a buyer's message (replies are pushed)",
+              body=MiniChatEvent, errors=(401,), description="Authorization: Bearer <[plugin.minichat] token>.")
+
     async def receive(self, request: web.Request) -> web.Response:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(presented.encode(), self.settings.token.encode()):
@@ -101,14 +105,3 @@ class MiniChatChannel(Channel):
 @hookimpl
 def register_channels(register):
     register(MiniChatChannel)
-
-
-@hookimpl
-def register_routes(app, reception):
-    async def events(request: web.Request) -> web.Response:
-        channel = request.app[RECEPTION].channels[NAME]
-        assert isinstance(channel, MiniChatChannel)
-        return await channel.receive(request)
-
-    route(app, "POST", "/api/v1/minichat/events", events, "MiniChat: a buyer's message (replies are pushed)",
-          body=MiniChatEvent, errors=(401,), description="Authorization: Bearer <[plugin.minichat] token>.")

@@ -7,7 +7,7 @@ from aiohttp import web
 from .core import RECEPTION, Reception
 from .hookspecs import hookimpl
 from .http import json_response
-from .openapi import document, route
+from .openapi import Routes, document
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -22,6 +22,6 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/healthz", healthz, "Liveness")
-    route(app, "GET", "/api/openapi.json", openapi, "This document")
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/healthz", healthz, "Liveness")
+    route("GET", "/api/openapi.json", openapi, "This document")

@@ -15,7 +15,7 @@ from .core import RECEPTION, Reception
 from .hooks import call_all
 from .http import errors, remember_prepared
 from .logs import request_ids, send_request_id
-from .openapi import OPERATIONS
+from .openapi import OPERATIONS, Routes
 from .plugins import make_plugin_manager
 from .routing.router import Router
 from .store import make_store
@@ -51,7 +51,11 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
         reception.register_channel(channel_class(reception))
 
     pm.hook.register_channels(register=register)
-    pm.hook.register_routes(app=app, reception=reception)
+    pm.hook.register_skills(register=reception.register_skill)
+    route = Routes(app)
+    for channel in reception.channels.values():
+        channel.routes(route)
+    pm.hook.register_routes(route=route, reception=reception)
     app.on_startup.append(_start)
     app.on_shutdown.append(_closing)
     app.on_cleanup.append(_stop)
@@ -61,6 +65,8 @@ def create_app(settings: Settings, plugins: Iterable[Any] = (), clock: Clock | N
 async def _start(app: web.Application) -> None:
     reception = app[RECEPTION]
     await reception.store.open()
+    for channel in reception.channels.values():
+        await channel.start()
     await call_all(reception.hook.startup, reception=reception)
     reception.lead(lambda: delivery.run(reception), name="reception-delivery")
     await reception.cluster.start(reception)  # background work starts here, or on the lease holder
@@ -69,6 +75,8 @@ async def _start(app: web.Application) -> None:
 async def _closing(app: web.Application) -> None:
     # on_shutdown: no new connections; plugins close long-lived ones (WebSockets) so requests can finish
     reception = app[RECEPTION]
+    for channel in reception.channels.values():
+        await channel.stop()
     await call_all(reception.hook.shutdown, reception=reception)
 
 

@@ -17,7 +17,7 @@ from .core import RECEPTION, Reception
 from .hookspecs import hookimpl
 from .http import caller, json_response, read_body
 from .models import MAX_TEXT, STRICT_BODY, Message
-from .openapi import route
+from .openapi import Routes
 
 RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("absolute_claim",
@@ -60,8 +60,8 @@ async def check_text(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "POST", "/api/v1/compliance/check", check_text,
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("POST", "/api/v1/compliance/check", check_text,
           "Wording problems in a text an agent is about to send (absolute claims, phone numbers, addresses)",
           body=CheckBody, auth="agent", errors=(400, 401, 422))
 

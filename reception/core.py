@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the hub sits below what uses it: `create_app` composes thes
     from .channels.base import Channel
     from .cluster import Background, Local
     from .routing.router import Router
+    from .skills.flow import Skill
     from .store.pgcluster import PgCluster
 
 log = logging.getLogger("reception")
@@ -51,6 +52,7 @@ class Reception:
         self.clock = clock
         self._pipeline = pipeline
         self.channels: dict[str, "Channel"] = {}
+        self.skills: list["Skill"] = []  # the order skills, by priority (`register_skill`)
         self.state = State()  # per-plugin state under typed keys (`reception.state.StateKey`)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -61,6 +63,12 @@ class Reception:
         store.on_commit.append(self._committed)
 
     # -- channels and pipeline --------------------------------------------------------------
+    def register_skill(self, skill: "Skill") -> None:
+        """Add an order skill (the `register_skills` hook); names are unique, the list stays in priority order."""
+        if any(known.name == skill.name for known in self.skills):
+            raise ValueError(f"skill {skill.name!r} is registered twice")
+        self.skills = sorted([*self.skills, skill], key=lambda known: known.priority)
+
     def register_channel(self, channel: "Channel") -> None:
         """Add a channel adapter; names are unique."""
         if channel.name in self.channels:

@@ -27,7 +27,8 @@ trace_log = logging.getLogger("reception.plugins.trace")
 TRACE = os.environ.get("RECEPTION_TRACE_PLUGINS", "") not in ("", "0")  # read once, as datasette does
 
 # Called through pluggy without awaiting: an ``async def`` implementation would answer with a coroutine
-SYNC_HOOKS = frozenset({"register_channels", "register_routes", "select_agent", "handover_group", "coverage_check"})
+SYNC_HOOKS = frozenset({"register_channels", "register_routes", "register_skills", "select_agent", "handover_group",
+                        "coverage_check"})
 
 
 class Refused(ValueError):

@@ -16,14 +16,14 @@ import pluggy
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from aiohttp import web
-
     from .channels.base import Channel
     from .core import Reception
     from .events import Event
+    from .openapi import Routes
     from .models import BotAnswer, Conversation, Handover, Message
     from .orders.models import Order
     from .routing.select import Candidate
+    from .skills.flow import Skill
 
 hookspec = pluggy.HookspecMarker("reception")
 hookimpl = pluggy.HookimplMarker("reception")
@@ -41,10 +41,29 @@ def register_channels(register: "Callable[[type[Channel]], None]") -> None:
 
 
 @hookspec
-def register_routes(app: "web.Application", reception: "Reception") -> None:
-    """Sync. Called once at start: add HTTP routes to ``app.router``.
+def register_skills(register: "Callable[[Skill], None]") -> None:
+    """Sync. Called once at start: call ``register(skill)`` for each order skill (a `reception.plugin.Skill`).
 
-    Routes under ``/api/`` answer errors as JSON ``{"error": {"code", "message"}}``.
+    Skills answer before the FAQ bot, from the buyer's real orders (where is my
+    parcel, change my address …), in ``priority`` order: a flow in progress
+    continues with its own skill; otherwise the first skill whose ``wants``
+    is true starts. Names are unique: a second skill with a name already
+    registered stops the start.
+    """
+
+
+@hookspec
+def register_routes(route: "Routes", reception: "Reception") -> None:
+    """Sync. Called once at start: add HTTP routes with ``route(method, path, handler, summary, **described)``.
+
+    `route` (a `reception.plugin.Routes`) puts every endpoint in the OpenAPI
+    document (``/api/openapi.json``) with what ``described`` says: ``body``
+    (a pydantic model, validated), ``response``, ``auth`` (``"admin"``,
+    ``"agent"``, ``"signature"``), ``errors``, ``query``. ``route.page``,
+    ``route.static`` and ``route.preflight`` add HTML pages, files and CORS
+    preflight answers. A method and path added twice stops the start
+    (`RouteClash`). Routes under ``/api/`` answer errors as JSON
+    ``{"error": {"code", "message"}}``; raise `reception.plugin.ApiError`.
     """
 
 

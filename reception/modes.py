@@ -28,7 +28,7 @@ from .hookspecs import hookimpl
 from .http import json_response, read_body, require_admin, validate
 from .loop import forever
 from .models import DateTimeText
-from .openapi import route
+from .openapi import Routes
 from .state import StateKey
 
 PENALTY_KEY = "mode_penalty"
@@ -130,9 +130,9 @@ async def set_penalty(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/modes", get_modes, "Whether big-sale and penalty modes are on", auth="admin",
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/modes", get_modes, "Whether big-sale and penalty modes are on", auth="admin",
           errors=(401,))
-    route(app, "POST", "/api/v1/modes/penalty", set_penalty, "Switch penalty mode (robot reception) on or off, "
+    route("POST", "/api/v1/modes/penalty", set_penalty, "Switch penalty mode (robot reception) on or off, "
           "optionally for a period", body=PenaltySwitch, auth="admin", errors=(400, 401, 422),
           description="from and to need a timezone, and to must be after from (else 422).")

@@ -2,7 +2,8 @@
 
 Every route is added through `route`, which records what the document needs
 (summary, body model, response shape, who may call it), so the document can
-never miss an endpoint. Plugins use `route` for their endpoints too.
+never miss an endpoint. The `register_routes` hook hands plugins a `Routes`,
+which adds routes only this way.
 """
 
 from __future__ import annotations
@@ -89,6 +90,50 @@ def route(app: web.Application, method: str, path: str, handler: Handler, summar
     params = tuple(q if isinstance(q, Query) else Query(q) for q in query)
     app[OPERATIONS].append(Operation(method.lower(), path, summary, body, response, auth, errors, params,
                                      description, body_required, media, status, tuple((responses or {}).items())))
+
+
+class RouteClash(ValueError):
+    """A method and path that a plugin (or the core) adds a second time."""
+
+
+class Routes:
+    """What the `register_routes` hook receives: the one way to add HTTP routes.
+
+    ``route(method, path, handler, summary, **described)`` adds an endpoint and
+    describes it in the OpenAPI document (the keywords of `route`: ``body``,
+    ``response``, ``auth``, ``errors``, ``query`` …). `page`, `static` and
+    `preflight` add what the document leaves out: HTML pages, files, CORS
+    preflight answers. A method and path added twice is refused (`RouteClash`).
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._taken: set[tuple[str, str]] = set()
+
+    def _claim(self, method: str, path: str) -> None:
+        key = (method.upper(), path)
+        if key in self._taken:
+            raise RouteClash(f"route {key[0]} {path} is added twice (by two plugins, or one plugin twice)")
+        self._taken.add(key)
+
+    def __call__(self, method: str, path: str, handler: Handler, summary: str, **described: Any) -> None:
+        self._claim(method, path)
+        route(self._app, method, path, handler, summary, **described)
+
+    def page(self, path: str, handler: Handler) -> None:
+        """An HTML page (GET), not an API operation."""
+        self._claim("GET", path)
+        self._app.router.add_get(path, handler)
+
+    def static(self, prefix: str, directory: Any) -> None:
+        """The files of `directory` under `prefix` (GET)."""
+        self._claim("GET", prefix)
+        self._app.router.add_static(prefix, directory, append_version=False)
+
+    def preflight(self, path: str, handler: Handler) -> None:
+        """The CORS preflight (OPTIONS) answer of `path`."""
+        self._claim("OPTIONS", path)
+        self._app.router.add_route("OPTIONS", path, handler)
 
 
 def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

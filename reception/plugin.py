@@ -22,9 +22,11 @@ from .hookspecs import hookimpl
 from .http import ApiError, json_response, read_body, require_admin
 from .metrics.api import instruments
 from .models import BotAnswer, Card, Conversation, Handover, Inbound, Message, Outcome, Reply
-from .openapi import Query, route
+from .openapi import Query, RouteClash, Routes
 from .routing.agents import AgentState
 from .routing.select import Candidate
+from .skills.flow import Skill
+from .skills.flow import Turn as SkillTurn
 from .state import StateKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -64,5 +66,5 @@ __all__ = [
     "RECEPTION", "AgentState", "ApiError", "BotAnswer", "Candidate", "Card", "Channel", "ConfigError", "Conversation",
     "DeliveryFailed", "Handover", "Inbound", "Message", "Outcome", "Query", "Reception", "Refused", "Reply",
     "StateKey", "events", "hookimpl", "json_response", "load_value", "metrics_registry", "plugin_settings",
-    "read_body", "require_admin", "route", "save_value",
+    "read_body", "require_admin", "RouteClash", "Routes", "save_value", "Skill", "SkillTurn",
 ]

@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "reception.handover",
     "reception.channels.webhook",
     "reception.channels.webchat",
+    "reception.channels.wecom",  # off until [plugin.wecom] is configured
     "reception.api",
     "reception.routing.select",
     "reception.routing.service",
@@ -47,6 +48,7 @@ DEFAULT_PLUGINS = (
     "reception.coverage",
     "reception.orders.plugin",
     "reception.orders.api",
+    "reception.skills.flow",
     "reception.skills.logistics",
     "reception.skills.address",
     "reception.skills.spec",

@@ -17,7 +17,7 @@ from .core import RECEPTION, Reception
 from .hookspecs import hookimpl
 from .http import json_response, require_admin
 from .metrics.assessment import assess
-from .openapi import route
+from .openapi import Routes
 
 
 async def today(request: web.Request) -> web.Response:
@@ -55,8 +55,8 @@ async def today(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/stats/today", today, "Today's figures as they stand, for the dashboard",
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/stats/today", today, "Today's figures as they stand, for the dashboard",
           auth="admin", errors=(401,))
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from reception.plugin import Refused, hookimpl
+import re
+
+import pytest
+
+from reception import create_app
+from reception.plugin import BotAnswer, Refused, Skill, SkillTurn, hookimpl
+from reception.testing import make_settings
 
 
 class Wording:
@@ -101,3 +107,35 @@ async def test_shutdown_lets_a_plugin_close_what_it_holds(shop):
     assert closer.open
     await s.close()
     assert not closer.open
+
+
+class Invoice(Skill):
+    """A shop's own order skill: 开发票 / invoice, answered from the buyer's order."""
+
+    name = "invoice"
+    priority = 50
+    triggers = re.compile(r"发票|invoice")
+
+    async def with_order(self, turn: SkillTurn, order) -> BotAnswer:
+        return self.reply(turn, f"订单 {order.order_id} 的电子发票将在发货后发送到您的邮箱。")
+
+
+class InvoicePlugin:
+    @hookimpl
+    def register_skills(self, register):
+        register(Invoice())
+
+
+async def test_a_plugins_skill_answers_from_the_buyers_order_before_the_faq(shop):
+    s = await shop(plugins=[InvoicePlugin()])
+    await s.call("POST", "/api/v1/orders", [{"order_id": "TB7", "customer_id": "b1", "status": "paid",
+                                              "updated_at": "2026-11-10T10:00:00+08:00", "items": "抱枕套 ×2"}])
+    answer = await s.buyer("b1", "我要开发票")
+    assert answer["replies"][0]["text"] == "订单 TB7 的电子发票将在发货后发送到您的邮箱。"
+    assert answer["replies"][0]["intent"] == "invoice"
+    assert (await s.buyer("b2", "我要开发票"))["replies"][0]["intent"] != "invoice"  # no order: the FAQ's turn
+
+
+def test_two_skills_with_one_name_are_refused_at_start(tmp_path) -> None:
+    with pytest.raises(ValueError, match="skill 'invoice' is registered twice"):
+        create_app(make_settings(tmp_path), plugins=[InvoicePlugin(), InvoicePlugin()])

@@ -77,3 +77,45 @@ def test_every_hook_has_a_test_that_implements_it() -> None:
     sources = [p.read_text(encoding="utf-8") for p in (*here.glob("test_*.py"), *(here.parent / "plugins").glob("*.py"))]
     untested = [hook for hook in hooks if not any(f"def {hook}(" in text for text in sources)]
     assert hooks and untested == []
+
+
+class _Pinger:
+    def __init__(self, path: str = "/api/v1/ping") -> None:
+        self.path = path
+
+    @hookimpl
+    def register_routes(self, route):
+        async def ping(request):
+            from aiohttp import web
+
+            return web.json_response({"pong": True})
+
+        route("GET", self.path, ping, "Answers pong")
+
+
+async def test_a_plugins_route_is_in_the_openapi_document(shop) -> None:
+    s = await shop(plugins=[_Pinger()])
+    assert await s.call("GET", "/api/v1/ping") == {"pong": True}
+    document = await s.call("GET", "/api/openapi.json")
+    assert document["paths"]["/api/v1/ping"]["get"]["summary"] == "Answers pong"
+
+
+def test_a_route_added_twice_is_refused_at_start(tmp_path: Path) -> None:
+    from reception.plugin import RouteClash
+
+    with pytest.raises(RouteClash, match=r"route GET /api/v1/ping is added twice"):
+        create_app(make_settings(tmp_path), plugins=[_Pinger(), _Pinger()])
+    with pytest.raises(RouteClash, match=r"route GET /healthz is added twice"):
+        create_app(make_settings(tmp_path), plugins=[_Pinger("/healthz")])
+
+
+def test_a_plugin_written_for_the_old_register_routes_is_told_in_one_line(tmp_path: Path) -> None:
+    class OldStyle:
+        @hookimpl
+        def register_routes(self, app):
+            pass
+
+    with pytest.raises(PluginError) as refused:
+        create_app(make_settings(tmp_path), plugins=[OldStyle()])
+    assert "hook 'register_routes'" in str(refused.value) and "route, reception" in str(refused.value)
+    assert "\n" not in str(refused.value)

@@ -36,11 +36,11 @@ class Recorder:
         self.seen.append(event.name)
 
     @hookimpl
-    def register_routes(self, app):
+    def register_routes(self, route):
         async def ping(request):
             return web.json_response({"pong": True})
 
-        app.router.add_get("/api/v1/ping", ping)
+        route("GET", "/api/v1/ping", ping, "Answers pong")
 
 
 async def test_a_plugin_answers_first_and_sees_every_event(shop):
@@ -84,8 +84,8 @@ class AsyncPicker:
 
 class AsyncRoutes:
     @hookimpl
-    async def register_routes(self, app):
-        app.router.add_get("/api/v1/never", lambda request: web.json_response({}))
+    async def register_routes(self, route):
+        route("GET", "/api/v1/never", lambda request: web.json_response({}), "Never added")
 
 
 @pytest.mark.parametrize("plugin, hook", [(AsyncPicker(), "select_agent"), (AsyncRoutes(), "register_routes")])
@@ -108,7 +108,7 @@ MISTAKES = {
                  "plugin 'typo': hook 'select_agent': hookimpl definition: select_agent(conversation, candidatez);"),
     "hook": ("def selec_agent(conversation):\n    return None\n",
              "plugin 'typo': unknown hook 'selec_agent'; did you mean 'select_agent'?"),
-    "async": ("async def register_routes(app):\n    pass\n",
+    "async": ("async def register_routes(route):\n    pass\n",
               "plugin 'typo': hook 'register_routes' is called without await"),
 }
 

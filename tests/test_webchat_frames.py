@@ -92,14 +92,14 @@ class _Crashing:
     """A plugin whose WebSocket handler fails after the upgrade, as a bug would."""
 
     @hookimpl
-    def register_routes(self, app: web.Application, reception) -> None:
+    def register_routes(self, route, reception) -> None:
         async def crash(request: web.Request) -> web.WebSocketResponse:
             ws = web.WebSocketResponse()
             await ws.prepare(request)
             await ws.receive()
             raise RuntimeError("a bug after the upgrade")
 
-        app.router.add_get("/crash/ws", crash)
+        route("GET", "/crash/ws", crash, "Fails after the upgrade")
 
 
 async def test_an_error_after_the_upgrade_closes_the_socket_with_1011_not_a_500_on_the_wire(start):

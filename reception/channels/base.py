@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from ..core import Reception
     from ..models import Conversation, Reply
+    from ..openapi import Routes
     from ..store import Transaction
 
 
@@ -72,6 +73,16 @@ class Channel:
     async def deliver(self, payload: dict[str, Any]) -> None:
         """Push one outbox payload to the buyer; raise `DeliveryFailed` to retry later."""
         raise NotImplementedError(f"channel {self.name} delivers later but has no deliver()")
+
+    # -- its life: the hub calls these, in this order ------------------------------------------
+    def routes(self, route: "Routes") -> None:
+        """Add the channel's HTTP routes (once, at start, with every channel registered); handlers are methods."""
+
+    async def start(self) -> None:
+        """The store is open and no request has come yet: load state, start background work."""
+
+    async def stop(self) -> None:
+        """The server starts stopping: close long-lived connections (WebSockets); requests in flight finish."""
 
     async def close(self) -> None:
         """Release what the channel holds (client sessions); called once the server has stopped."""

@@ -24,12 +24,12 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from .. import events as ev
 from ..config import describe_errors
-from ..core import RECEPTION, Reception
+from ..core import Reception
 from ..events import Event
 from ..hookspecs import hookimpl
 from ..http import ApiError, BadJson, decode_json, json_response, loads
 from ..models import MAX_TEXT, STRICT_BODY, Card, Identifier, Inbound, Message
-from ..openapi import WEBSOCKET_ANSWERS, Query, route
+from ..openapi import WEBSOCKET_ANSWERS, Query, Routes
 from ..pipeline import MessageConflict
 from .base import Channel
 from .webchat_token import TokenSigner, load_secrets
@@ -90,6 +90,29 @@ class WebchatChannel(Channel):
         settings = self.reception.settings
         found = await load_secrets(settings, self.reception.store)
         self.signer = TokenSigner(found, timedelta(days=settings.webchat.token_days))
+        self.reception.listen(self.heard)
+
+    async def stop(self) -> None:
+        for sockets in list(self.sockets.values()):
+            for socket in list(sockets):
+                await socket.ws.close()
+
+    def routes(self, route: Routes) -> None:
+        route("POST", "/api/v1/webchat/session", self._session, "A chat-widget buyer's identity: new, or resumed "
+              "from a token", body=SessionBody, body_required=False, response=SESSION, errors=(403,),
+              description="No body, or no token, or a forged or expired one: a new buyer. A valid token past half "
+              "its life ([webchat] token_days) is replaced by a fresh one for the same buyer (renewed: true).")
+        route.preflight("/api/v1/webchat/session", self.preflight)
+        route("GET", "/api/v1/webchat/ws", self.websocket, "The chat widget's WebSocket (see docs/web-api.md)",
+              query=(Query("token", description="the buyer's token from the session; a missing, wrong or expired "
+                           "one closes the socket with 4401"),),
+              status=101, responses=WEBSOCKET_ANSWERS, errors=(400, 403))
+
+    async def _session(self, request: web.Request) -> web.Response:
+        try:
+            return await self.session(request)
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_field", describe_errors(exc)) from None
 
     # -- identity ---------------------------------------------------------------------------
     def _signer(self) -> TokenSigner:
@@ -248,54 +271,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _channel(request: web.Request) -> WebchatChannel:
-    channel = request.app[RECEPTION].channels[NAME]
-    assert isinstance(channel, WebchatChannel)
-    return channel
-
-
 @hookimpl(trylast=True)
 def register_channels(register: Any) -> None:
     register(WebchatChannel)
-
-
-@hookimpl(trylast=True)
-async def startup(reception: Reception) -> None:
-    channel = reception.channels[NAME]
-    assert isinstance(channel, WebchatChannel)
-    await channel.start()
-    reception.listen(channel.heard)
-
-
-@hookimpl(trylast=True)
-async def shutdown(reception: Reception) -> None:
-    channel = reception.channels.get(NAME)
-    if isinstance(channel, WebchatChannel):
-        for sockets in list(channel.sockets.values()):
-            for socket in list(sockets):
-                await socket.ws.close()
-
-
-@hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    async def session(request: web.Request) -> web.Response:
-        try:
-            return await _channel(request).session(request)
-        except ValidationError as exc:
-            raise ApiError(422, "invalid_field", describe_errors(exc)) from None
-
-    async def websocket(request: web.Request) -> web.WebSocketResponse:
-        return await _channel(request).websocket(request)
-
-    route(app, "POST", "/api/v1/webchat/session", session, "A chat-widget buyer's identity: new, or resumed "
-          "from a token", body=SessionBody, body_required=False, response=SESSION, errors=(403,),
-          description="No body, or no token, or a forged or expired one: a new buyer. A valid token past half "
-          "its life ([webchat] token_days) is replaced by a fresh one for the same buyer (renewed: true).")
-    async def preflight(request: web.Request) -> web.Response:
-        return await _channel(request).preflight(request)
-
-    app.router.add_route("OPTIONS", "/api/v1/webchat/session", preflight)
-    route(app, "GET", "/api/v1/webchat/ws", websocket, "The chat widget's WebSocket (see docs/web-api.md)",
-          query=(Query("token", description="the buyer's token from the session; a missing, wrong or expired "
-                       "one closes the socket with 4401"),),
-          status=101, responses=WEBSOCKET_ANSWERS, errors=(400, 403))

@@ -18,11 +18,11 @@ import aiohttp
 from aiohttp import web
 
 from .. import auth
-from ..core import RECEPTION, Reception
+from ..core import Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, decode_json, json_response, validate
 from ..models import BuyerMessage, Inbound, Outcome
-from ..openapi import route
+from ..openapi import Routes
 from ..pipeline import MessageConflict
 from .base import Channel, DeliveryFailed
 
@@ -65,6 +65,11 @@ class WebhookChannel(Channel):
             await self._session.close()
             self._session = None
 
+    def routes(self, route: Routes) -> None:
+        route("POST", "/api/v1/webhook/messages", self.handle,
+              "A buyer's message in; the bot's reply, or where the buyer goes now, out",
+              body=BuyerMessage, response=Outcome, auth="signature", errors=(400, 401, 409, 413, 422))
+
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
         settings = self.reception.settings.webhook
@@ -87,15 +92,3 @@ class WebhookChannel(Channel):
 @hookimpl(trylast=True)
 def register_channels(register: Any) -> None:
     register(WebhookChannel)
-
-
-@hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    async def post_message(request: web.Request) -> web.Response:
-        channel = request.app[RECEPTION].channels[NAME]
-        assert isinstance(channel, WebhookChannel)
-        return await channel.handle(request)
-
-    route(app, "POST", "/api/v1/webhook/messages", post_message,
-          "A buyer's message in; the bot's reply, or where the buyer goes now, out",
-          body=BuyerMessage, response=Outcome, auth="signature", errors=(400, 401, 409, 413, 422))

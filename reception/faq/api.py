@@ -10,7 +10,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..human_request import human_request_kind
 from ..http import caller, json_response, read_body, require_admin
-from ..openapi import route
+from ..openapi import Routes
 from .bot import in_force
 from .doctor import for_entry
 from .loader import FaqEntry
@@ -68,8 +68,8 @@ async def try_out(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/faq/entries", entries, "FAQ entries for quick replies, best matches for q first",
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/faq/entries", entries, "FAQ entries for quick replies, best matches for q first",
           auth="agent", query=("q",), errors=(401,))
-    route(app, "POST", "/api/v1/faq/try", try_out, "What the bot would do with a text: entry, confidence, runner-up",
+    route("POST", "/api/v1/faq/try", try_out, "What the bot would do with a text: entry, confidence, runner-up",
           body=TryBody, auth="admin", errors=(400, 401, 422))

@@ -27,7 +27,7 @@ from ..config import Settings
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
-from ..openapi import Query, route
+from ..openapi import Query, Routes
 from ..state import StateKey
 from ..store import make_store
 from . import learn
@@ -232,8 +232,8 @@ _EDITED = {"type": "object", "properties": {"entry": {"type": "object"}, "reload
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/faq/unanswered", unanswered,
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/faq/unanswered", unanswered,
           "What buyers asked that the bot handed over as low_confidence, grouped, most asked first (?days=7); "
           "questions the FAQ now answers are left out",
           response={"type": "object", "properties": {"days": {"type": "integer"}, "threshold": {"type": "object"},
@@ -241,13 +241,13 @@ def register_routes(app: web.Application, reception: Reception) -> None:
                                                      "entries": {"type": "array"}}},
           auth="admin", query=(Query("days", {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
                                      f"the last N days (default {DAYS})"),), errors=(401, 422))
-    route(app, "POST", "/api/v1/faq/entries/{entry_id}/phrasings", learn.add_phrasing,
+    route("POST", "/api/v1/faq/entries/{entry_id}/phrasings", learn.add_phrasing,
           "Add a phrasing to an FAQ entry: written to its YAML file, then the FAQ is reloaded "
           "(422 and the file unchanged if the FAQ would not load)",
           body=learn.PhrasingBody, response=_EDITED, auth="admin", errors=(400, 401, 404, 409, 422))
-    route(app, "POST", "/api/v1/faq/entries", learn.create_entry,
+    route("POST", "/api/v1/faq/entries", learn.create_entry,
           "Create an FAQ entry (in learned.yaml of the first FAQ folder unless file is given), then reload (201)",
           body=learn.EntryBody, response=_EDITED, auth="admin", errors=(400, 401, 409, 422), status=201)
-    route(app, "GET", "/api/v1/faq/status", learn.status,
+    route("GET", "/api/v1/faq/status", learn.status,
           "The FAQ in force: entries, when it was loaded, and why the last reload was refused (error, or null)",
           response=_STATUS, auth="admin", errors=(401,))

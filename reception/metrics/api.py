@@ -22,7 +22,7 @@ from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, require_admin
-from ..openapi import Query, route
+from ..openapi import Query, Routes
 from ..state import StateKey
 from . import RangeError, local_today, parse_range
 from .assessment import assess
@@ -119,16 +119,16 @@ def track_event(event: Event, reception: Reception) -> None:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
+def register_routes(route: Routes, reception: Reception) -> None:
     instruments(reception)
-    route(app, "GET", "/api/v1/metrics/assessment", get_assessment, "The platform assessment figures for sessions "
+    route("GET", "/api/v1/metrics/assessment", get_assessment, "The platform assessment figures for sessions "
           "that started in the assessment window of the days from..to", response=ASSESSMENT, auth="admin",
           errors=(401, 422), query=RANGE, description=RANGE_RULE)
-    route(app, "GET", "/api/v1/metrics/intents", get_intents, "Sessions and dissatisfaction per consultation "
+    route("GET", "/api/v1/metrics/intents", get_intents, "Sessions and dissatisfaction per consultation "
           "intent, TOP lists by volume and by contribution", response=INTENTS, auth="admin", errors=(401, 422),
           query=(*RANGE, Query("allow_long", {"type": "boolean", "default": False},
                                "true: a range longer than [assessment] intent_max_days (31) days")),
           description=RANGE_RULE + " At most [assessment] intent_max_days (31) days unless allow_long=true "
           "(else 422 range_too_long).")
-    route(app, "GET", "/metrics", prometheus, "Prometheus metrics (text format); when [metrics] token is set, "
+    route("GET", "/metrics", prometheus, "Prometheus metrics (text format); when [metrics] token is set, "
           "only with Authorization: Bearer <that token>", auth="optional", errors=(401,), media="text/plain")

@@ -17,7 +17,7 @@ from pydantic import Field, RootModel
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, decode_json, json_response, require_admin
-from ..openapi import route
+from ..openapi import Routes
 from ..routing.conversation_api import load, require_holder
 from .batch import bad_rows, validate_batch
 from .models import Order
@@ -88,10 +88,10 @@ async def conversation_orders(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "POST", "/api/v1/orders", post_orders, "Store one order or a list of orders (all or nothing)",
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("POST", "/api/v1/orders", post_orders, "Store one order or a list of orders (all or nothing)",
           body=OrdersBody, response=_SAVED, auth="admin", errors=(400, 401, 413, 422))
-    route(app, "GET", "/api/v1/conversations/{conversation_id}/orders", conversation_orders,
+    route("GET", "/api/v1/conversations/{conversation_id}/orders", conversation_orders,
           "The buyer's ten latest orders, for their agent", auth="agent", errors=(401, 403, 404))
-    route(app, "GET", "/api/v1/orders/{order_id}", get_order, "One order, any buyer's", response=Order,
+    route("GET", "/api/v1/orders/{order_id}", get_order, "One order, any buyer's", response=Order,
           auth="admin", errors=(401, 404))

@@ -14,7 +14,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body, require_admin
 from ..models import STRICT_BODY, Identifier
-from ..openapi import route
+from ..openapi import Routes
 from .agents import AgentState
 from .offline import run_pool
 from . import work
@@ -150,22 +150,22 @@ async def pool_runs(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/agents", list_agents, "Every agent with state and load", auth="admin",
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/agents", list_agents, "Every agent with state and load", auth="admin",
           errors=(401,))
-    route(app, "GET", "/api/v1/agents/{agent_id}", get_agent, "One agent's state and load", auth="agent",
+    route("GET", "/api/v1/agents/{agent_id}", get_agent, "One agent's state and load", auth="agent",
           errors=(401, 403, 404))
-    route(app, "POST", "/api/v1/agents/{agent_id}/status", set_status, "Go online, suspend (挂起) or go offline",
+    route("POST", "/api/v1/agents/{agent_id}/status", set_status, "Go online, suspend (挂起) or go offline",
           body=StatusBody, auth="agent", errors=(400, 401, 403, 404, 422))
-    route(app, "GET", "/api/v1/agents/{agent_id}/conversations", agent_conversations,
+    route("GET", "/api/v1/agents/{agent_id}/conversations", agent_conversations,
           "The conversations assigned to the agent now, longest-waiting first", auth="agent", errors=(401, 403, 404))
-    route(app, "GET", "/api/v1/queue", queue, "Queued buyers in serving order (an agent sees their groups)",
+    route("GET", "/api/v1/queue", queue, "Queued buyers in serving order (an agent sees their groups)",
           auth="agent", errors=(401,))
-    route(app, "GET", "/api/v1/offline-pool", pool, "The offline message pool, newest first", auth="agent",
+    route("GET", "/api/v1/offline-pool", pool, "The offline message pool, newest first", auth="agent",
           errors=(401,))
-    route(app, "POST", "/api/v1/offline-pool/assign", pool_assign, "Assign pooled buyers to an agent by hand",
+    route("POST", "/api/v1/offline-pool/assign", pool_assign, "Assign pooled buyers to an agent by hand",
           body=PoolAssignBody, auth="agent", errors=(400, 401, 403, 404, 422))
-    route(app, "POST", "/api/v1/offline-pool/run", pool_run, "Run the pool's auto-assignment now", auth="admin",
+    route("POST", "/api/v1/offline-pool/run", pool_run, "Run the pool's auto-assignment now", auth="admin",
           errors=(401,))
-    route(app, "GET", "/api/v1/offline-pool/runs", pool_runs, "The latest auto-assignment runs with failures",
+    route("GET", "/api/v1/offline-pool/runs", pool_runs, "The latest auto-assignment runs with failures",
           auth="admin", errors=(401,))

@@ -16,7 +16,7 @@ from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
 from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, clean_text
-from ..openapi import route
+from ..openapi import Routes
 from . import work
 from .actions import RoutingError
 from .views import conversation_view, message_view
@@ -170,17 +170,17 @@ async def history(request: web.Request) -> web.Response:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
+def register_routes(route: Routes, reception: Reception) -> None:
     base = "/api/v1/conversations/{conversation_id}"
-    route(app, "GET", f"{base}/messages", get_messages, "The messages of a conversation, oldest first",
+    route("GET", f"{base}/messages", get_messages, "The messages of a conversation, oldest first",
           response=MESSAGES, auth="agent", errors=(401, 403, 404))
-    route(app, "POST", f"{base}/messages", post_message, "The agent (or the admin) replies to the buyer",
+    route("POST", f"{base}/messages", post_message, "The agent (or the admin) replies to the buyer",
           body=ReplyBody, auth="agent", errors=(400, 401, 403, 404, 409, 422))
-    route(app, "POST", f"{base}/close", close, "Close the conversation; the buyer is asked for a rating",
+    route("POST", f"{base}/close", close, "Close the conversation; the buyer is asked for a rating",
           auth="agent", errors=(401, 403, 404, 409))
-    route(app, "POST", f"{base}/transfer", transfer, "Transfer to another agent or group",
+    route("POST", f"{base}/transfer", transfer, "Transfer to another agent or group",
           body=TransferBody, auth="agent", errors=(400, 401, 403, 404, 409, 422))
-    route(app, "POST", f"{base}/accept", accept, "An agent takes a queued or pooled buyer",
+    route("POST", f"{base}/accept", accept, "An agent takes a queued or pooled buyer",
           body=AcceptBody, auth="agent", errors=(401, 403, 404, 409, 422))
-    route(app, "GET", f"{base}/history", history, "The buyer's earlier conversations on this channel",
+    route("GET", f"{base}/history", history, "The buyer's earlier conversations on this channel",
           auth="agent", errors=(401, 403, 404))

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..faq.text import has_cjk
 from ..hooks import first_result
+from ..hookspecs import hookimpl
 from ..models import BotAnswer
 from ..orders import Order
 from . import choose
-from .flow import Skill, Turn, hook
+from .flow import Skill, Turn
 from .texts import say
 from .words import is_no, is_yes
 
@@ -121,4 +123,8 @@ class AddressChange(Skill):
 
 
 SKILL = AddressChange()
-bot_answer = hook(SKILL)
+
+
+@hookimpl
+def register_skills(register: Callable[[Skill], None]) -> None:
+    register(SKILL)

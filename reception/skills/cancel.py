@@ -11,12 +11,14 @@ delivery or the 7-day return and hands over (``order_shipped``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from ..hookspecs import hookimpl
 from ..models import BotAnswer
 from ..orders import Order
 from . import choose
-from .flow import Skill, Turn, hook
+from .flow import Skill, Turn
 from .texts import say
 from .words import is_no, is_yes
 
@@ -69,4 +71,8 @@ class Cancel(Skill):
 
 
 SKILL = Cancel()
-bot_answer = hook(SKILL)
+
+
+@hookimpl
+def register_skills(register: Callable[[Skill], None]) -> None:
+    register(SKILL)

@@ -1,7 +1,9 @@
 """What every order skill shares: the turn, the flow state, leaving, asking again, choosing an order.
 
-A skill is a `Skill` subclass; its module exposes ``bot_answer = hook(SKILL)``
-and is a plugin. For each buyer message a skill's hook
+A skill is a `Skill` subclass; its module is a plugin that registers an
+instance through the ``register_skills`` hook (``register(SKILL)``), and this
+module, a default plugin, answers for all of them (`bot_answer`, ``tryfirst``:
+before the FAQ bot). For each buyer message a skill
 
 - continues the skill's own flow, if the conversation is in one: the state
   is what the skill returned as ``BotAnswer.skill_state`` last turn, kept in
@@ -25,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from ..core import Reception
 from ..faq.text import normalize
@@ -64,14 +66,12 @@ class Turn:
         return await find_order(self.reception, self.customer_id, order_id)
 
 
-_REGISTRY: dict[str, "Skill"] = {}
 FLOW_CACHE: StateKey[tuple[Message, tuple[str, dict[str, Any]] | None]] = StateKey("skills_flow")
 
 
 def active_skills(reception: Reception) -> list["Skill"]:
-    """The skills whose hook is registered, by priority."""
-    loaded = {impl.function for impl in reception.hook.bot_answer.get_hookimpls()}
-    return sorted((s for s in _REGISTRY.values() if s.hook in loaded), key=lambda s: s.priority)
+    """The registered skills, by priority."""
+    return reception.skills
 
 
 async def current_flow(message: Message, conversation: Conversation,
@@ -100,7 +100,6 @@ class Skill:
     triggers: re.Pattern[str] = re.compile(r"(?!)")  # on normalised text: the message is for this skill …
     excludes: re.Pattern[str] = re.compile(r"(?!)")  # … unless it is about something near it (returns, stuck …)
     what = ""  # text key naming what can no longer be changed once shipped
-    hook: Callable[..., Any]
 
     def wants(self, turn: Turn) -> bool:
         return (bool(turn.norm) and self.triggers.search(turn.norm) is not None
@@ -212,13 +211,11 @@ class Skill:
         raise NotImplementedError
 
 
-def hook(skill: Skill) -> Callable[..., Any]:
-    """The skill's ``bot_answer`` hook (``tryfirst``: before the FAQ bot); registers the skill."""
-
-    @hookimpl(tryfirst=True)
-    async def bot_answer(message: Message, conversation: Conversation, reception: Reception) -> BotAnswer | None:
-        return await skill.handle(message, conversation, reception)
-
-    skill.hook = bot_answer
-    _REGISTRY[skill.name] = skill
-    return bot_answer
+@hookimpl(tryfirst=True)
+async def bot_answer(message: Message, conversation: Conversation, reception: Reception) -> BotAnswer | None:
+    """The skills' answer, before the FAQ bot's: the flow in progress, else the first skill the message is for."""
+    for skill in active_skills(reception):
+        answer = await skill.handle(message, conversation, reception)
+        if answer is not None:
+            return answer
+    return None

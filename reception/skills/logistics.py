@@ -12,13 +12,15 @@ never anything about the other order. No order at all: the FAQ answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..hookspecs import hookimpl
 from ..models import BotAnswer
 from ..orders import Order
 from . import choose
-from .flow import Skill, Turn, hook
+from .flow import Skill, Turn
 from .texts import say
 
 _TRIGGERS = re.compile(
@@ -78,4 +80,8 @@ def tracking_text(order: Order, lang: str, zone: ZoneInfo) -> str:
 
 
 SKILL = Logistics()
-bot_answer = hook(SKILL)
+
+
+@hookimpl
+def register_skills(register: Callable[[Skill], None]) -> None:
+    register(SKILL)

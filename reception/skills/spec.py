@@ -12,13 +12,15 @@ can't and hands over (``order_shipped``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..faq.text import normalize
+from ..hookspecs import hookimpl
 from ..models import BotAnswer
 from ..orders import Order
 from . import choose
-from .flow import Skill, Turn, hook
+from .flow import Skill, Turn
 from .texts import say
 from .words import is_no, is_yes
 
@@ -100,4 +102,8 @@ class SpecChange(Skill):
 
 
 SKILL = SpecChange()
-bot_answer = hook(SKILL)
+
+
+@hookimpl
+def register_skills(register: Callable[[Skill], None]) -> None:
+    register(SKILL)

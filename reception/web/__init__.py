@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ..core import Reception
 from ..hookspecs import hookimpl
+from ..openapi import Routes
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "shop.html", "/agent": "agent.html", "/admin": "admin.html"}
@@ -33,7 +34,7 @@ def _page(name: str):
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
+def register_routes(route: Routes, reception: Reception) -> None:
     for path, name in PAGES.items():
-        app.router.add_get(path, _page(name))
-    app.router.add_static("/static/", STATIC, append_version=False)
+        route.page(path, _page(name))
+    route.static("/static/", STATIC)

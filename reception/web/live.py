@@ -18,7 +18,7 @@ from .. import events as ev
 from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
-from ..openapi import WEBSOCKET_ANSWERS, Query, route
+from ..openapi import WEBSOCKET_ANSWERS, Query, Routes
 from ..state import StateKey
 
 STATE_KEY: StateKey[dict[str, Any]] = StateKey("live_agents")
@@ -92,8 +92,8 @@ async def shutdown(reception: Reception) -> None:
 
 
 @hookimpl(trylast=True)
-def register_routes(app: web.Application, reception: Reception) -> None:
-    route(app, "GET", "/api/v1/agents/{agent_id}/ws", agent_socket,
+def register_routes(route: Routes, reception: Reception) -> None:
+    route("GET", "/api/v1/agents/{agent_id}/ws", agent_socket,
           "The agent workbench's live notices (WebSocket; token in the query)",
           query=(Query("token", description="the agent's (or the admin's) token; a wrong one closes the socket "
                        "with 4401"),),

@@ -38,7 +38,10 @@ system-packages:
 # York's spring-forward change (the run starts a minute before it). Monotonic time is shifted too but keeps its
 # real pace (libfaketime 0.9.10 breaks time.sleep under FAKETIME_DONT_FAKE_MONOTONIC).
 FAKETIME_RUN = E2E_CHROMIUM=$(CHROMIUM) faketime -f
+# ruff and mypy first (pyproject.toml configures them): a lint or type error fails the target before the suite runs.
 test: $(STAMP) system-packages
+	$(BIN)/ruff check reception plugins bench tests
+	$(BIN)/mypy reception plugins
 	TZ=Asia/Shanghai $(FAKETIME_RUN) '@2026-12-02 03:00:00' $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # SQLite only: these runs look for tests that depend on the time of day, which no store back-end changes.

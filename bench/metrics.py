@@ -28,9 +28,9 @@ from aiohttp import web
 
 from reception import create_app
 from reception.config import load_settings
+from reception.config.sections import StoreSettings
 from reception.core import RECEPTION
 from reception.events import Event
-from reception.config.sections import StoreSettings
 from reception.store import make_store
 
 TOKEN = "bench-admin-token"

@@ -17,7 +17,6 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
-
 from zoneinfo import ZoneInfo
 
 from aiohttp import web

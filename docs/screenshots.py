@@ -10,6 +10,7 @@ laptop (1280×800) and phone (390×844) width.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import sys
@@ -47,6 +48,27 @@ async def main() -> None:
             await proc.wait()
 
 
+def _photo(name: str, color: tuple[int, int, int]) -> dict:
+    """A picture to send: a box on a table for the buyer, a grid like a size chart for the agent."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (900, 600), color)
+    draw = ImageDraw.Draw(image)
+    if name.endswith(".png"):
+        for x in range(0, 900, 150):
+            draw.line([(x, 0), (x, 600)], fill=(90, 120, 160), width=3)
+        for y in range(0, 600, 100):
+            draw.line([(0, y), (900, y)], fill=(90, 120, 160), width=3)
+        draw.rectangle([0, 0, 900, 100], fill=(60, 110, 180))
+    else:
+        draw.rectangle([220, 150, 680, 470], fill=(176, 128, 80), outline=(120, 80, 40), width=8)
+        draw.line([(220, 310), (680, 310)], fill=(230, 220, 190), width=30)
+        draw.line([(300, 180), (520, 420)], fill=(60, 40, 20), width=6)  # the crack
+    out = io.BytesIO()
+    image.save(out, "PNG" if name.endswith(".png") else "JPEG", quality=88)
+    return {"name": name, "mimeType": "image/png" if name.endswith(".png") else "image/jpeg", "buffer": out.getvalue()}
+
+
 async def _page(browser, size: str):
     return await (await browser.new_context(viewport=SIZES[size], locale="zh-CN")).new_page()
 
@@ -66,12 +88,15 @@ async def _shoot(browser, url: str) -> None:
             await buyer.get_by_test_id("rw-input").fill(text)
             await buyer.get_by_test_id("rw-send").click()
             await buyer.wait_for_timeout(600)
+        await buyer.get_by_test_id("rw-photo-input").set_input_files(_photo("parcel.jpg", (214, 170, 120)))
+        await buyer.wait_for_timeout(1000)
         await buyer.screenshot(path=str(DOCS / f"widget-{size}.png"))
     await agent.wait_for_timeout(1000)
     await agent.get_by_test_id("ag-conv-item").first.click()
     await agent.get_by_test_id("ag-reply-input").fill("亲，您好，我是 Alice，这就帮您看看～")
     await agent.get_by_test_id("ag-reply-send").click()
-    await agent.wait_for_timeout(800)
+    await agent.get_by_test_id("ag-photo-input").set_input_files(_photo("size-chart.png", (235, 242, 250)))
+    await agent.wait_for_timeout(1200)
     await agent.screenshot(path=str(DOCS / "agent-laptop.png"))
     phone = await _page(browser, "phone")
     await phone.goto(url + "/agent")

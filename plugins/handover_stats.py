@@ -19,7 +19,13 @@ from collections import Counter as Tally
 from prometheus_client import Counter
 
 from reception.plugin import (
-    RECEPTION, StateKey, events, hookimpl, json_response, metrics_registry, require_admin,
+    RECEPTION,
+    StateKey,
+    events,
+    hookimpl,
+    json_response,
+    metrics_registry,
+    require_admin,
 )
 
 
@@ -43,8 +49,8 @@ REASONS = {"type": "object", "properties": {"reasons": {"type": "object", "addit
 
 @hookimpl
 def track_event(event, reception):
-    if event.name == events.HANDOVER_REQUESTED:
-        reception.state[STATS].count(str(event.data.get("reason")))
+    if isinstance(handover := event.payload, events.HandoverRequested):
+        reception.state[STATS].count(handover.reason)
 
 
 @hookimpl

@@ -27,7 +27,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from reception.plugin import (
-    ApiError, Channel, DeliveryFailed, Inbound, Reception, hookimpl, json_response, plugin_settings,
+    ApiError,
+    Channel,
+    DeliveryFailed,
+    Inbound,
+    Reception,
+    hookimpl,
+    json_response,
+    plugin_settings,
     read_body,
 )
 

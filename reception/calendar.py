@@ -12,9 +12,10 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .config import HoursSettings
+from .config.sections import Weekday
 from .routing.schedule import minutes_of
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Calendar:
@@ -33,7 +34,7 @@ class Calendar:
             spans = []
         else:
             plan = self.hours.groups.get(group or "", self.hours)
-            spans = plan.weekly.get(WEEKDAYS[day.weekday()], plan.open)  # type: ignore[arg-type]
+            spans = plan.weekly.get(WEEKDAYS[day.weekday()], plan.open)
         return [tuple(minutes_of(part) for part in span.split("-")) for span in spans]  # type: ignore[misc]
 
     def is_open(self, now: datetime, group: str | None = None) -> bool:
@@ -43,7 +44,8 @@ class Calendar:
             if (start < end and start <= minute < end) or (start >= end and minute >= start):
                 return True
         # yesterday's windows that run past midnight
-        return any(start >= end and minute < end for start, end in self.windows(local.date() - timedelta(days=1), group))
+        return any(start >= end and minute < end
+                   for start, end in self.windows(local.date() - timedelta(days=1), group))
 
     def next_open(self, now: datetime, group: str | None = None, days: int = 14) -> datetime | None:
         """The next moment humans serve (now, if they do), or None within `days`."""

@@ -18,8 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
-from .config.sections import DATABASE_SCHEMES, StoreSettings, hide_password
 from .config.risks import risks
+from .config.sections import DATABASE_SCHEMES, StoreSettings, hide_password
 from .faq.loader import FaqError
 from .logs import AccessLog, configure as configure_logs
 from .plugins import PluginError
@@ -48,6 +48,7 @@ def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings
         if not demo_ok:
             raise CliError("no reception.toml here; pass --config FILE or run `reception init DIR`")
         overrides["store"] = {"path": str(DEMO_DIR / "demo.db")}
+        overrides["server"] = {"demo": True}
     if getattr(args, "db", None):
         overrides["store"] = _database(args.db)
     if getattr(args, "faq", None):
@@ -87,12 +88,14 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         await site.start()
     except OSError as exc:  # the port is taken, or not ours to take: one line, not a traceback
         await runner.cleanup()
-        reason = {errno.EADDRINUSE: "the address is already in use (is another server running there?)",
-                  errno.EACCES: "permission denied (ports below 1024 need privileges)",
-                  errno.EADDRNOTAVAIL: "this machine has no such address"}.get(exc.errno, exc.strerror or str(exc))
+        reasons: dict[int | None, str] = {
+            errno.EADDRINUSE: "the address is already in use (is another server running there?)",
+            errno.EACCES: "permission denied (ports below 1024 need privileges)",
+            errno.EADDRNOTAVAIL: "this machine has no such address"}
+        reason = reasons.get(exc.errno, exc.strerror or str(exc))
         raise CliError(f"cannot listen on {host}:{port}: {reason}") from None
-    server = site._server  # aiohttp keeps the bound sockets there; port 0 picks a free one
-    bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
+    addresses = runner.addresses  # the bound sockets' addresses; port 0 picks a free one
+    bound = addresses[0][1] if addresses else port
     faq = ", ".join(str(p) for p in settings.faq)
     print(f"reception serving on http://{host}:{bound} (db {settings.store.shown}; faq {faq})", flush=True)
     print(f"mode: {_mode_line(settings)}", flush=True)
@@ -120,7 +123,8 @@ def _mode_line(settings: Settings) -> str:
     for name, switch in (("big sale", settings.big_sale), ("penalty", settings.penalty)):
         if not switch.enabled:
             continue
-        window = f" {switch.start.isoformat() if switch.start else '…'} → {switch.end.isoformat() if switch.end else '…'}"
+        window = (f" {switch.start.isoformat() if switch.start else '…'}"
+                  f" → {switch.end.isoformat() if switch.end else '…'}")
         state = "ON" if switch.active(now) else "scheduled"
         parts.append(f"{name} {state}" + (window if switch.start or switch.end else ""))
     return "; ".join(parts) if parts else "normal (big sale and penalty off)"

@@ -10,7 +10,7 @@ import asyncio
 import heapq
 import itertools
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Awaitable, Protocol
 
 
 class Clock(Protocol):
@@ -19,8 +19,8 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware, in UTC."""
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait `seconds` of this clock's time."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait `seconds` of this clock's time (a coroutine, or `VirtualClock`'s future)."""
 
 
 class RealClock:

@@ -23,7 +23,8 @@ RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("absolute_claim",
      re.compile(r"全网最|最低价|最便宜|史上最|第一品牌|销量第一|排名第一|全国第一|世界第一|第一名|最佳|最好的|最高级|顶级|"
                 r"国家级|绝对|百分之百|100%|万能|独一无二|"
-                r"\b(best in the world|the best (price|quality|product|deal)|cheapest|lowest price|number one|no\. ?1|#1|guaranteed|100 ?%)\b",
+                r"\b(best in the world|the best (price|quality|product|deal)|cheapest|lowest price|"
+                r"number one|no\. ?1|#1|guaranteed|100 ?%)\b",
                 re.IGNORECASE),
      "绝对化用语违反广告法（如 全网最好、最低价、第一）/ absolute claims break advertising rules"),
     ("phone_number",

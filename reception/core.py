@@ -110,7 +110,9 @@ class Reception:
         """Add a message to the buyer to `tx`, with its event and, when `deliver`, its delivery."""
         tx.add_message(message)
         tx.add_event(Event.of(ev.MessageSent(sender=message.sender, agent_id=message.agent_id, kind=message.kind,
-                                             chars=len(message.text)), message.created_at, conversation))
+                                             chars=len(message.text),
+                                             image=message.image.id if message.image else None),
+                              message.created_at, conversation))
         channel = self.channels.get(conversation.channel)
         if deliver and channel is not None and channel.delivers_later:
             tx.enqueue_delivery(conversation.id, channel.name, channel.payload(conversation, message),

@@ -34,6 +34,11 @@ class ConversationStarted(Payload):
     name: ClassVar[str] = "conversation.started"
     channel: str
     entry: str | None
+    # who the buyer is and where from, when the channel says (`BuyerContext`); personal: dropped on erasure
+    buyer_name: str | None = None
+    page_url: str | None = None
+    page_title: str | None = None
+    device: dict[str, str] | None = None
 
 
 class MessageReceived(Payload):
@@ -42,10 +47,11 @@ class MessageReceived(Payload):
     name: ClassVar[str] = "message.received"
     message_id: str | None
     chars: int
-    lang: str
+    lang: str | None
     card: dict[str, Any] | None
     sent_at: str | None = Field(description="when the channel says the buyer sent it (ISO 8601), if it says")
     status: str
+    image: str | None = Field(default=None, description="the id of the photo the message carries (reception.media)")
 
 
 class BotAnswered(Payload):
@@ -80,6 +86,7 @@ class MessageSent(Payload):
     agent_id: str | None
     kind: str | None
     chars: int
+    image: str | None = Field(default=None, description="the id of the photo the message carries (reception.media)")
 
 
 class ConversationAssigned(Payload):
@@ -91,6 +98,8 @@ class ConversationAssigned(Payload):
     via: str
     came_from: str | None = Field(alias="from", description="the status the buyer left (queued, offline …)")
     waited_seconds: float | None
+    by: str | None = Field(default=None, description="who assigned by hand: the admin (admin), an agent who "
+                           "took the buyer (their id), the pool's run (system auto-assign); none: routing")
 
 
 class ConversationQueued(Payload):
@@ -367,4 +376,14 @@ def catalogue() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 
 def _type_name(annotation: Any) -> str:
-    return str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    name = str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    return name.removesuffix(" | None") + " or null" if name.endswith(" | None") else name
+
+
+def catalogue_table() -> str:
+    """`catalogue` as the Markdown table of the plugin guide (docs/plugins.md; tests/test_guide.py keeps it equal)."""
+    rows = ["| event | what happened | `data` fields |", "|---|---|---|"]
+    for name, what, fields in catalogue():
+        listed = ", ".join(f"`{key}` ({kind})" for key, kind in fields) or "the rows erased, per kind"
+        rows.append(f"| `{name}` | {what} | {listed} |")
+    return "\n".join(rows) + "\n"

@@ -5,6 +5,7 @@ Reasons, first match wins:
 ``angry`` (the buyer is upset: complaints, bad-review threats, insults; they get a human first in the
 queue, as does an upset buyer who asks for one),
 ``card`` (a product or order card with no question the bot can read),
+``image`` (a photo: the bot cannot see it, so a person looks at it, whatever text comes with it),
 ``repeated`` (the buyer asks the same thing again after the bot answered),
 ``faq_entry`` (the matched FAQ entry is marked ``handover: true``; its answer is sent too),
 ``low_confidence`` (the bot is not sure enough to answer).
@@ -22,7 +23,6 @@ from .faq.text import normalize
 from .hookspecs import hookimpl
 from .human_request import human_request_kind
 from .models import BotAnswer, Conversation, Handover, Message
-
 
 # Words of an upset buyer, both languages; matched on normalised text.
 _ANGRY = re.compile(
@@ -56,6 +56,8 @@ async def handover_vote(
         return Handover(reason="requested", detail={"priority": upset})
     if upset:
         return Handover(reason="angry", detail={"priority": True})
+    if message.image is not None:  # a broken item, a wrong size: only a person can look at the photo
+        return Handover(reason="image")
     in_flow = answer is not None and answer.skill is not None  # a skill's dialogue repeats "yes" legitimately
     if not message.text:  # a card alone: a skill may use it (an order card), otherwise a person reads it
         return Handover(reason="card") if message.card and answer is None else None

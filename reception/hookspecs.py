@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from .channels.base import Channel
     from .core import Reception
     from .events import Event
-    from .openapi import Routes
     from .models import BotAnswer, Conversation, Handover, Message
+    from .openapi import Routes
     from .orders.models import Order
     from .routing.select import Candidate
     from .skills.flow import Skill

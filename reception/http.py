@@ -34,7 +34,7 @@ class ApiError(Exception):
     `headers` go out with the answer (a 405 keeps its ``Allow``).
     """
 
-    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
+    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
@@ -73,7 +73,9 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """Turn every failure into a JSON error; never leak a traceback."""
     try:
         return await handler(request)

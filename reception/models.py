@@ -11,8 +11,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Status = Literal["bot", "queued", "assigned", "offline", "closed"]
 Sender = Literal["buyer", "bot", "agent", "system"]
@@ -58,19 +66,45 @@ class Card(BaseModel):
     id: Identifier
 
 
-class BuyerMessage(BaseModel):
-    """A buyer's message as it arrives on the wire (the webhook's request body): text, a card, or both."""
+MEDIA_PATH = "/api/v1/media"  # where photos are served (reception.media.api), never by a guessable name
+ImageUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$")]
 
-    # the text-or-card rule of `_text_or_card`, for the OpenAPI document: a text with something in it, or a card
+
+class Image(BaseModel):
+    """A photo in a message: stored outside the database under an unguessable id (`reception.media`)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+    mime: Literal["image/jpeg", "image/png", "image/webp"]
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    size: int = Field(ge=1, description="bytes of the stored (re-encoded) file")
+
+    def view(self) -> dict[str, Any]:
+        """As the APIs, the widget and the callbacks show it: what it is, and where to fetch it (with a token
+        that may read its conversation: `reception.media.api`)."""
+        return {**self.model_dump(), "url": f"{MEDIA_PATH}/{self.id}", "thumb_url": f"{MEDIA_PATH}/{self.id}/thumb"}
+
+
+class BuyerMessage(BaseModel):
+    """A buyer's message as it arrives on the wire (the webhook's request body): text, a card, a photo, or some."""
+
+    # the rule of `_text_or_card`, for the OpenAPI document: a text with something in it, a card, or a photo
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": SOME_TEXT}}},
-        {"required": ["card"], "properties": {"card": {"type": "object"}}}]})
+        {"required": ["card"], "properties": {"card": {"type": "object"}}},
+        {"required": ["image_url"], "properties": {"image_url": {"type": "string"}}}]})
 
     customer_id: Identifier
     message_id: Identifier | None = None
     text: str | None = Field(default=None, max_length=MAX_TEXT, json_schema_extra={"pattern": NO_CONTROL})
     card: Card | None = None
+    # a photo the server fetches (reception.media.fetch: public addresses only, size and time limits)
+    image_url: ImageUrl | None = Field(default=None, description=(
+        "a JPEG, PNG, WebP or HEIC photo (at most [media] max_bytes) that the server fetches once, from a public"
+        " address (no redirect to a private one); counts as a consultation"))
     entry: Annotated[str, StringConstraints(max_length=64)] | None = None
+    customer_name: Annotated[str, StringConstraints(max_length=64, pattern=NO_CONTROL)] | None = Field(
+        default=None, description="the buyer's name or nickname on the platform, shown to agents")
     sent_at: DateTimeText | None = Field(default=None, description="with a timezone; default: when it arrives")
 
     @field_validator("text")
@@ -85,17 +119,39 @@ class BuyerMessage(BaseModel):
             raise ValueError("needs a timezone, e.g. 2026-11-11T10:00:00+08:00")
         return value
 
+    def _has_image(self) -> bool:
+        return self.image_url is not None
+
     @model_validator(mode="after")
     def _text_or_card(self) -> "BuyerMessage":
-        if not self.text and self.card is None:
-            raise ValueError("text is required unless a card is given")
+        if not self.text and self.card is None and not self._has_image():
+            raise ValueError("text is required unless a card or an image is given")
         return self
+
+
+class BuyerContext(BaseModel):
+    """Who the buyer is and where they write from, as far as the channel knows (each part optional): kept with
+    the conversation's start and shown to agents, always as text."""
+
+    model_config = STRICT_BODY
+    name: Annotated[str, StringConstraints(max_length=64, pattern=NO_CONTROL)] | None = Field(
+        default=None, description="the buyer's name or nickname on the channel")
+    page_url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$")] | None \
+        = Field(default=None, description="the page the widget was opened on")
+    page_title: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)] | None = None
+    device: dict[str, str] | None = Field(default=None, description="coarse: {kind: phone|tablet|desktop, os, "
+                                          "browser}, from the widget's user agent")
 
 
 class Inbound(BuyerMessage):
     """A buyer's message as any channel hands it to the pipeline."""
 
     channel: str
+    context: BuyerContext | None = None  # who the buyer is, where from: stored when the conversation starts
+    image: Image | None = None  # a photo the channel has stored already (`reception.media.intake`)
+
+    def _has_image(self) -> bool:
+        return self.image is not None or self.image_url is not None
 
 
 class Conversation(BaseModel):
@@ -142,6 +198,7 @@ class Message(BaseModel):
     intent: str | None = None
     confidence: float | None = None
     card: Card | None = None
+    image: Image | None = None
     agent_id: str | None = None
     message_id: str | None = None
     lang: str | None = None
@@ -200,6 +257,7 @@ class Outcome(BaseModel):
         """The JSON body of CONTRACT.md: handover carries its reason (and group when known)."""
         body = self.model_dump(mode="json", exclude={"handover"})
         body["handover"] = (
-            None if self.handover is None else self.handover.model_dump(mode="json", exclude={"detail", "keep_answer"}, exclude_none=True)
+            None if self.handover is None
+            else self.handover.model_dump(mode="json", exclude={"detail", "keep_answer"}, exclude_none=True)
         )
         return body

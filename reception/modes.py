@@ -74,7 +74,7 @@ async def _record_changes(reception: Reception) -> datetime | None:
     current = {"penalty": penalty_active(reception, now), "big_sale": big_sale_active(reception, now)}
     if "last" not in state:  # what the shop last recorded, by this instance or another
         up_to_now = now + timedelta(microseconds=1)  # mode_changes reads strictly before its instant
-        state["last"] = {mode: (changes[-1][1] if (changes := await reception.store.mode_changes(mode, up_to_now))
+        state["last"] = {mode: (recorded[-1][1] if (recorded := await reception.store.mode_changes(mode, up_to_now))
                                 else False) for mode in current}
     before = state["last"]
     changes = [Event.of(ev.ModeChanged(mode=mode, active=on), now)

@@ -68,8 +68,9 @@ _SIGNATURE_TEXT = (
     "[webhook] require_timestamp is on). A missing, malformed or wrong signature: 401 bad_signature. "
     "Callbacks to [webhook] callback_url carry both: X-Reception-Signature (plain) and "
     "X-Reception-Signature-Timestamped (t=…,v1=…). See docs/security.md.")
-_SECURITY = {"admin": [{"bearer": []}], "agent": [{"bearer": []}], "signature": [{"signature": []}, {}],
-             "optional": [{"bearer": []}, {}]}
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "admin": [{"bearer": []}], "agent": [{"bearer": []}], "signature": [{"signature": []}, {}],
+    "optional": [{"bearer": []}, {}]}
 
 
 def route(app: web.Application, method: str, path: str, handler: Handler, summary: str, *,

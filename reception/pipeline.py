@@ -16,8 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import bigsale, coverage, modes
-from . import events as ev
+from . import bigsale, coverage, events as ev, modes, texts
 from .channels.base import push_replies
 from .core import Reception
 from .events import Event
@@ -32,6 +31,8 @@ log = logging.getLogger("reception.pipeline")
 
 # Under a platform penalty the bot hands over only when the buyer asks or it cannot answer.
 PENALTY_HANDOVERS = ("requested", "low_confidence")
+# The buyer asked for a person, in words or by getting upset: the reason a waiting buyer is shown with.
+ASKED = ("requested", "angry")
 
 
 class MessageConflict(ValueError):
@@ -140,16 +141,22 @@ def _record(turn: Turn, latest: Conversation | None) -> Message:
         conv = Conversation(id=turn.reception.new_id(), channel=inbound.channel, customer_id=inbound.customer_id,
                             entry=inbound.entry, created_at=now, updated_at=now,
                             lang=language(turn.text) if turn.text else "zh")
-        tx.add_event(Event.of(ev.ConversationStarted(channel=conv.channel, entry=conv.entry), now, conv))
+        seen = inbound.context.model_dump(exclude_none=True) if inbound.context else {}
+        if inbound.customer_name and "name" not in seen:
+            seen["name"] = inbound.customer_name
+        tx.add_event(Event.of(ev.ConversationStarted(channel=conv.channel, entry=conv.entry,
+                                                     **{("buyer_name" if k == "name" else k): v
+                                                        for k, v in seen.items()}), now, conv))
     if turn.text:
         conv.lang = language(turn.text, conv.lang)
     message = Message(conversation_id=conv.id, sender="buyer", text=turn.text, created_at=now, card=inbound.card,
-                      message_id=inbound.message_id, lang=conv.lang)
+                      image=inbound.image, message_id=inbound.message_id, lang=conv.lang)
     tx.add_message(message)
     tx.add_event(Event.of(ev.MessageReceived(
         message_id=inbound.message_id, chars=len(turn.text), lang=message.lang,
         card=inbound.card.model_dump() if inbound.card else None,
-        sent_at=inbound.sent_at.isoformat() if inbound.sent_at else None, status=conv.status), now, conv))
+        sent_at=inbound.sent_at.isoformat() if inbound.sent_at else None, status=conv.status,
+        image=inbound.image.id if inbound.image else None), now, conv))
     router = turn.reception.router
     turn.new = conv.status == "bot" and conv.created_at == now and conv.id not in router.active
     turn.conv = router.current(conv)  # held by a human, the queue or the pool: the router's copy is fresh
@@ -163,15 +170,33 @@ async def _route(turn: Turn) -> None:
     if conv.id in router.active:
         if handover is not None and handover.reason == "requested":
             conv.asked_human_at = conv.asked_human_at or now
+        if handover is not None and conv.status in ("queued", "offline"):
+            waiting_for_human(conv, handover, now)
         turn.replies += await router.buyer_wrote(tx, conv, now)
+        if not turn.replies and conv.status == "offline" and handover is not None and handover.reason in ASKED:
+            turn.replies += router.still_kept(tx, conv, now)  # asked again: still kept, and until when
     elif handover is not None:
+        if handover.reason == "image":  # the bot cannot see a photo: it says so, and that a person will look
+            turn.replies += router.say(tx, conv, texts.handover_notice("image", conv.lang), now, live=True,
+                                       kind="handover")
         turn.replies += await router.hand_over(tx, conv, handover, now, turn.order_state,
                                                modes.penalty_active(reception, now))
-    elif turn.new and router.book.agents:
+    elif turn.new and router.book.agents and reception.settings.offline_pool.scope == "all":
+        # nobody to hand over to, and the pool keeps every buyer: the bot says so once, the pool keeps them;
+        # with scope "requested" a buyer the bot answered keeps the bot's answer alone
         reason = coverage.takeover_reason(reception, conv, now) or router.capacity_reason(conv)
-        if reason is not None:  # nobody to hand over to: the bot says so and the pool keeps the buyer
+        if reason is not None:
             turn.replies += router.park(tx, conv, now, live=True, reason=reason)
     tx.save_conversation(conv)
+
+
+def waiting_for_human(conv: Conversation, handover: Handover, now: datetime) -> None:
+    """A queued or pooled buyer's new reason: asking for a person (or getting upset) is what gets recorded,
+    over the bot's own doubts; any reason fills an empty one (a buyer the pool kept without asking)."""
+    if handover.reason in ASKED:
+        conv.asked_human_at = conv.asked_human_at or now
+    if conv.handover_reason is None or (handover.reason in ASKED and conv.handover_reason not in ASKED):
+        conv.handover_reason = handover.reason
 
 
 async def _handle(turn: Turn) -> Outcome:

@@ -25,8 +25,7 @@ from .models import BotAnswer, Card, Conversation, Handover, Inbound, Message, O
 from .openapi import Query, RouteClash, Routes
 from .routing.agents import AgentState
 from .routing.select import Candidate
-from .skills.flow import Skill
-from .skills.flow import Turn as SkillTurn
+from .skills.flow import Skill, Turn as SkillTurn
 from .state import StateKey
 
 M = TypeVar("M", bound=BaseModel)

@@ -37,6 +37,7 @@ DEFAULT_PLUGINS = (
     "reception.routing.service",
     "reception.routing.agent_api",
     "reception.routing.conversation_api",
+    "reception.media.api",  # photos: uploads from buyers and agents, served per conversation
     "reception.compliance",
     "reception.faq.api",
     "reception.faq.unanswered",

@@ -5,7 +5,8 @@ every day at 04:00 in the shop's timezone (and once at start), the messages,
 orders and buyer ids older than N days; ``reception buyer forget ID`` erases
 one buyer at once. Either way the events stay, made anonymous, so the
 assessment, intents and every other figure stay as they were (see
-`reception.store.privacy` for what is deleted and what is kept). Each run is
+`reception.store.privacy` for what is deleted and what is kept); the files of
+the erased photos are removed right after. Each run is
 recorded as an event that names no buyer: ``retention.purged`` and
 ``buyer.forgotten``, with the rows erased per kind.
 """
@@ -25,6 +26,8 @@ from .core import Reception
 from .events import Event
 from .hookspecs import hookimpl
 from .loop import forever
+from .media.files import MediaFiles, media_dir
+from .media.intake import media_of
 from .store import make_store
 
 log = logging.getLogger("reception.privacy")
@@ -47,9 +50,11 @@ async def purge(reception: Reception, now: datetime) -> dict[str, int]:
         return {}
     cutoff = now - timedelta(days=days)
     tx = reception.store.transaction()
+    photos = await reception.store.erased_photos(cutoff=cutoff)
     counts = await reception.store.stage_purge(tx, cutoff)
     tx.add_event(Event.of(ev.RetentionPurged(cutoff=cutoff.isoformat(), **counts), now))
     await reception.commit(tx)
+    media_of(reception).files.remove_all(photos)  # no row names them any more
     if any(counts.values()):
         log.info("retention: erased what was older than %s days: %s", days, _summary(counts))
     return counts
@@ -94,9 +99,11 @@ async def forget(settings: Settings, customer_id: str, force: bool) -> tuple[dic
         if held and not force:
             return None, held
         tx = store.transaction()
+        photos = await store.erased_photos(customer_id=customer_id)
         counts = await store.stage_forget(tx, customer_id)
         tx.add_event(Event.of(ev.BuyerForgotten(**counts), RealClock().now()))
         await store.commit(tx)
+        MediaFiles(media_dir(settings)).remove_all(photos)  # their photos' files, beside the database
         return counts, held
     finally:
         await store.close()

@@ -237,7 +237,7 @@ async def shop(tmp_path: Path, shop_clock: VirtualClock) -> AsyncIterator[ShopFa
             sections[table] = {**kit, **sections.get(table, {})}
         sections["store"] = {"path": str(tmp_path / f"shop{len(started) + 1}.db"), **sections.get("store", {})}
         settings = make_settings(tmp_path, agents=team, **sections)
-        app = create_app(settings, plugins=list(plugins), clock=shop_clock)  # type: ignore[arg-type]
+        app = create_app(settings, plugins=list(plugins), clock=shop_clock)
         client = TestClient(TestServer(app))
         await client.start_server()
         started.append(found := Shop(client, shop_clock, tokens))

@@ -23,6 +23,11 @@ _HANDOVER = {
         "zh": "收到您发送的卡片，已为您转接人工客服，请稍候～",
         "en": "Thanks for the card. A member of our team will look at it with you shortly.",
     },
+    "image": {
+        "zh": "收到您发送的图片，我看不懂图片，已转给人工客服查看，请稍候～",
+        "en": "Thanks for the photo. I can't read photos, so I've passed it to a member of our team, who will "
+              "look at it shortly.",
+    },
 }
 _DEFAULT = {
     "zh": "已为您转接人工客服，请稍候～",
@@ -84,7 +89,30 @@ def takeover(reason: str, when: str | None, lang: str) -> str:
     return text.format(when_zh=f"（{when} 上线）" if when else "", when_en=f" (back at {when})" if when else "")
 
 
+def still_kept(when: str | None, lang: str) -> str:
+    """A buyer the offline pool keeps asks for a person again: they are still in line for the humans."""
+    if when:
+        return _pick({"zh": f"您的留言已在人工客服的待办中，客服上线后会第一时间回复您（下次分配 {when}），无需重复发送。",
+                      "en": f"You are still on our team's list and they will reply as soon as they are back "
+                            f"(next assignment at {when}); there is no need to ask again."}, lang)
+    return _pick({"zh": "您的留言已在人工客服的待办中，客服上线后会第一时间回复您，无需重复发送。",
+                  "en": "You are still on our team's list and they will reply as soon as they are back; "
+                        "there is no need to ask again."}, lang)
+
+
 POOL_NOTICE = "离线留言自动分配 / assigned from offline messages"
+POOL_BY_ADMIN = "管理员从离线留言分配 / assigned by the admin from offline messages"
+POOL_BY_AGENT = "{agent} 从离线留言接入 / {agent} took this buyer from offline messages"
+AUTO_RUN = "system auto-assign"  # the operator of the pool's scheduled runs (routing/offline.py)
+
+
+def pool_notice(by: str | None) -> str:
+    """The agent's note on a buyer taken from the pool: by the scheduled run, the admin, or an agent."""
+    if by is None or by == AUTO_RUN:
+        return POOL_NOTICE
+    if by == "admin":
+        return POOL_BY_ADMIN
+    return POOL_BY_AGENT.format(agent=by)
 TRANSFER_NOTICE = {"zh": "正在为您转接其他客服，请稍候～", "en": "I'm transferring you to a colleague, one moment please."}
 
 

@@ -6,8 +6,8 @@ import asyncio
 from datetime import datetime, timezone
 
 from aiohttp import web
-
 from conftest import agent, eventually, reply, send, set_status
+
 from reception.config import load_settings
 from reception.core import RECEPTION
 from reception.metrics.alerts import limits

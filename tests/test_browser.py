@@ -8,8 +8,8 @@ browser fails the suite: it is never skipped.
 from __future__ import annotations
 
 import asyncio
-import re
 import os
+import re
 import shutil
 import signal
 import sys
@@ -42,11 +42,11 @@ groups = ["pre_sales"]
 """
 
 
-async def _serve(tmp_path: Path, faq: Path):
-    """`reception serve` on the CONFIG with this FAQ folder: yields its URL, stops it with SIGTERM."""
+async def _serve(tmp_path: Path, faq: Path, config: str = CONFIG):
+    """`reception serve` on `config` with this FAQ folder: yields its URL, stops it with SIGTERM."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the tests with `make test`, which installs it")
-    (tmp_path / "reception.toml").write_text(CONFIG.format(faq=faq), encoding="utf-8")
+    (tmp_path / "reception.toml").write_text(config.format(faq=faq), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECEPTION_")}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "reception.cli", "serve", "--config", "reception.toml", "--port", "0",

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CLI
+
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
 from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, rich_in, thin_floor
@@ -135,7 +135,8 @@ async def test_a_chinese_entry_id_is_answered_under_its_own_name(start, tmp_path
     (faq / "shop.yaml").write_text(
         "- id: 发货时间\n  questions: [什么时候发货, 几天能发货, 多久发货呀, 下单后多久发出, 付款了什么时候发]\n"
         "  answer: 亲，48 小时内发货哦\n"
-        "- id: shipping-fee\n  questions: [运费多少, 包邮吗, 邮费怎么算, 要不要运费, 偏远地区运费]\n  answer: 全国包邮\n",
+        "- id: shipping-fee\n  questions: [运费多少, 包邮吗, 邮费怎么算, 要不要运费, 偏远地区运费]\n"
+        "  answer: 全国包邮\n",
         encoding="utf-8")
     client = await start(faq=[str(faq)])
     reply = await (await client.post("/api/v1/webhook/messages",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-
 from conftest import ADMIN, history, send
+
 from reception import auth
 from reception.core import RECEPTION
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from reception.cli import main
-from reception.simulate import load_scenario
 from reception.config import ConfigError, load_settings
+from reception.simulate import load_scenario
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import ADMIN, agent, eventually, send, set_status
+
 from reception.calendar import Calendar
 from reception.config import ConfigError, load_settings
 from reception.core import RECEPTION
@@ -41,13 +41,48 @@ async def test_after_hours_the_bot_says_so_and_the_pool_drains_at_eight(start, c
     assert (await eventually(latest_run))["operator"] == "system auto-assign"
 
 
-async def test_a_new_buyer_after_hours_gets_the_answer_and_an_honest_note(start, clock):
+async def test_after_hours_a_buyer_the_faq_answers_keeps_the_answer_alone(start, clock):
+    """Issue 15 §6: the pool's default scope ("requested") keeps only buyers who asked for a person."""
     client = await start(agents=TEAM)
+    await clock.advance(15.5 * 3600)
+    body = await send(client, "b1", "Where is my parcel?")
+    assert [r["sender"] for r in body["replies"]] == ["bot"] and body["handover"] is None
+    assert body["status"] == "bot"  # not kept: nothing for the humans to do
+    pool = await (await client.get("/api/v1/offline-pool", headers=ADMIN)).json()
+    assert pool["pool"] == [] and pool["total"] == 0
+    asked = await send(client, "b1", "转人工")  # now they ask: kept, told so, with the reason recorded
+    assert asked["status"] == "offline" and "留言已保存" in asked["replies"][-1]["text"]
+    [kept] = (await (await client.get("/api/v1/offline-pool", headers=ADMIN)).json())["pool"]
+    assert kept["handover_reason"] == "requested"
+
+
+async def test_after_hours_with_scope_all_the_pool_keeps_the_buyer_and_says_so_once(start, clock):
+    client = await start(agents=TEAM, offline_pool={"scope": "all"})
     await clock.advance(15.5 * 3600)
     body = await send(client, "b1", "Where is my parcel?")
     assert [r["sender"] for r in body["replies"]] == ["bot", "system"]
     assert "off duty" in body["replies"][1]["text"] and "08:00" in body["replies"][1]["text"]
     assert body["status"] == "offline"  # kept in the pool for the humans
+    again = await send(client, "b1", "什么时候发货")
+    assert [r["sender"] for r in again["replies"]] == ["bot"]  # the note once per conversation
+    [kept] = (await (await client.get("/api/v1/offline-pool", headers=ADMIN)).json())["pool"]
+    assert kept["handover_reason"] is None  # did not ask: the pages say so
+
+
+async def test_a_pooled_buyer_who_asks_again_hears_they_are_still_kept(start, clock):
+    client = await start(agents=TEAM)
+    await clock.advance(15.5 * 3600)
+    first = await send(client, "b1", "这个问题机器人答不了吧 qwxz")
+    assert first["status"] == "offline" and first["handover"]["reason"] == "low_confidence"
+    again = await send(client, "b1", "转人工")
+    assert again["status"] == "offline" and len(again["replies"]) == 1
+    assert "08:00" in again["replies"][0]["text"] and "无需重复" in again["replies"][0]["text"]
+    english = await send(client, "b2", "I need a human")
+    assert english["status"] == "offline"
+    still = await send(client, "b2", "talk to a real person please")
+    assert "still on our team's list" in still["replies"][0]["text"] and "08:00" in still["replies"][0]["text"]
+    [b2, b1] = (await (await client.get("/api/v1/offline-pool", headers=ADMIN)).json())["pool"]
+    assert b1["handover_reason"] == "requested"  # what the buyer asked for, over the bot's doubt
 
 
 async def test_with_everybody_suspended_the_bot_covers(start):
@@ -104,7 +139,8 @@ async def test_the_admin_switches_penalty_mode_for_a_period_and_events_mark_it(s
     changes = await eventually(lambda: _two(reception.store.events(name="mode.changed")))
     assert changes[-1].data == {"mode": "penalty", "active": False}
     bad = await client.post("/api/v1/modes/penalty", headers=ADMIN,
-                            json={"enabled": True, "from": "2026-11-12T10:00:00+08:00", "to": "2026-11-12T09:00:00+08:00"})
+                            json={"enabled": True, "from": "2026-11-12T10:00:00+08:00",
+                                  "to": "2026-11-12T09:00:00+08:00"})
     assert bad.status == 422 and "after" in (await bad.json())["error"]["message"]
 
 
@@ -153,9 +189,10 @@ async def test_big_sale_window_switches_its_overrides_on_and_off_at_the_edges(st
         "  answer: {zh: 双11预售商品11月12日起按付尾款顺序发货。, en: Double 11 presale orders ship from Nov 12.}\n",
         encoding="utf-8")
     # the everyday FAQ's presale entry is close to the sale's question: a fixed threshold keeps it out
-    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], bot={"answer_threshold": 0.92}, big_sale={
-        "enabled": True, "from": "2026-11-11T09:00:00+08:00", "to": "2026-11-11T10:00:00+08:00",
-        "max_concurrent": 2, "faq": [str(sale_faq)], "queue_note": {"zh": "大促期间等待稍长，感谢耐心", "en": "sale"}})
+    client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], bot={"answer_threshold": 0.92},
+                         big_sale={"enabled": True, "from": "2026-11-11T09:00:00+08:00",
+                                   "to": "2026-11-11T10:00:00+08:00", "max_concurrent": 2, "faq": [str(sale_faq)],
+                                   "queue_note": {"zh": "大促期间等待稍长，感谢耐心", "en": "sale"}})
     await set_status(client, "alice", "online")
     before = await send(client, "b0", "双11预售什么时候发货")  # not in the everyday FAQ: alice takes it
     assert before["handover"]["reason"] == "low_confidence" and before["status"] == "assigned"

@@ -57,7 +57,8 @@ def test_a_flow_style_list_gets_the_phrasing_before_its_bracket(tmp_path):
     path.write_text(OWNER, encoding="utf-8")
     editor.add_phrasing(path, "returns", "can I send it back, please")
     after = path.read_text(encoding="utf-8")
-    assert after == OWNER.replace("[怎么退货, how do I return it]", "[怎么退货, how do I return it, 'can I send it back, please']")
+    assert after == OWNER.replace("[怎么退货, how do I return it]",
+                                  "[怎么退货, how do I return it, 'can I send it back, please']")
     assert load_file(path)[1].questions[-1] == "can I send it back, please"
 
 
@@ -91,7 +92,8 @@ def test_a_new_entry_is_appended_in_the_files_layout_and_read_back_as_written(tm
     after = path.read_text(encoding="utf-8")
     added = "".join(inserted(OWNER, after))
     # "no" and "Yes" are quoted: the loader reads YAML 1.1, where they would be booleans
-    assert added == '\n- id: microwave\n  questions:\n    - 能放微波炉吗\n    - "no"\n  answer:\n    zh: 可以\n    en: "Yes"\n'
+    assert added == ('\n- id: microwave\n  questions:\n    - 能放微波炉吗\n    - "no"\n'
+                     '  answer:\n    zh: 可以\n    en: "Yes"\n')
     assert load_file(path)[-1].model_dump(exclude_defaults=True) == entry
 
 

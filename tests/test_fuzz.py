@@ -73,6 +73,12 @@ include-name = "POST /api/v1/orders"
 checks.negative_data_rejection.enabled = false
 checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 422]
 
+# image_url is fetched by the server: a generated URL names no photo on the public internet (422 image_url_refused
+# or image_fetch_failed, 415 for an answer that is not an image, 413 for one too large)
+[[operations]]
+include-name = "POST /api/v1/webhook/messages"
+checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 403, 404, 409, 413, 415, 422]
+
 # the penalty switch's to must be after its from
 [[operations]]
 include-name = "POST /api/v1/modes/penalty"

@@ -7,9 +7,9 @@ import asyncio
 import re
 
 import pytest
-
 from conftest import ADMIN, WEBHOOK, agent, bearer, send, serve, set_status
 from rawhttp import assert_quiet, raw_request
+
 from reception.core import RECEPTION
 from reception.openapi import OPERATIONS
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ADMIN, send
+
 from reception.faq.loader import load_dir
 from reception.faq.text import language, normalize
 from reception.handover import is_angry

@@ -6,7 +6,8 @@ from reception.human_request import human_request_kind, is_human_request
 
 
 @pytest.mark.parametrize("text", [
-    "人工", "转人工", "我要转人工", "人工客服", "找客服", "我想找客服", "真人", "叫你们客服出来", "有人吗?", "你好，有人吗",
+    "人工", "转人工", "我要转人工", "人工客服", "找客服", "我想找客服", "真人", "叫你们客服出来", "有人吗?",
+    "你好，有人吗",
     "转接人工服务", "能帮我接通人工吗", "换个真人来", "客服在吗", "不要机器人，我要人工",
     "人工客服电话多少",  # names the human explicitly
 ])
@@ -44,7 +45,8 @@ def test_kinds(text, kind):
 
 
 @pytest.mark.parametrize("text", [
-    "where is my order", "How do I return an item?", "can I change my shipping address", "what payment methods do you accept",
+    "where is my order", "How do I return an item?", "can I change my shipping address",
+    "what payment methods do you accept",
     "多久发货", "怎么退货", "能开发票吗", "这个有货吗", "在吗", "亲，在吗？", "你好",
     "how do I contact customer service by phone", "customer service phone number", "what are your customer care hours",
     "客服电话多少", "客服几点上班", "怎么联系客服",  # asking for contact details: the FAQ answers

@@ -4,18 +4,20 @@ import time
 
 import pytest
 
-from reception.faq.loader import FaqEntry
 from reception.bigsale import DEFAULT_THRESHOLD
+from reception.faq.loader import FaqEntry
 from reception.faq.matcher import _COEF, FaqMatcher, confidence
 from reception.faq.text import has_cjk
 
 FAQ = [
     FaqEntry(id="shipping_time", answer="48h", questions=[
-        "多久发货", "什么时候发货", "下单后几天能发货", "How long until my order ships?", "When will you ship my order?"]),
+        "多久发货", "什么时候发货", "下单后几天能发货",
+        "How long until my order ships?", "When will you ship my order?"]),
     FaqEntry(id="returns", answer="7 days", questions=[
         "怎么退货", "可以退货吗", "七天无理由退货怎么申请", "How do I return an item?", "What is your return policy?"]),
     FaqEntry(id="change_address", answer="orders page", questions=[
-        "怎么修改收货地址", "地址填错了怎么办", "How can I change my shipping address?", "I entered the wrong address"]),
+        "怎么修改收货地址", "地址填错了怎么办",
+        "How can I change my shipping address?", "I entered the wrong address"]),
     FaqEntry(id="invoice", answer="invoice page", questions=[
         "能开发票吗", "怎么开发票", "Can I get an invoice?", "How do I get a receipt for my order?"]),
     FaqEntry(id="tracking", answer="tracking page", questions=[
@@ -86,7 +88,8 @@ def test_chinese_punctuation_and_full_width_do_not_matter(matcher):
     assert noisy.confidence == pytest.approx(plain.confidence)
 
 
-@pytest.mark.parametrize("text", ["asdkjh qwe", "啊啊啊哦哦", "What's the weather tomorrow?", "明天天气怎么样", "qwertyuiop"])
+@pytest.mark.parametrize("text", ["asdkjh qwe", "啊啊啊哦哦", "What's the weather tomorrow?", "明天天气怎么样",
+                                  "qwertyuiop"])
 def test_gibberish_and_off_topic_get_low_confidence(matcher, text):
     match = matcher.match(text)
     assert match is None or match.confidence < 0.2
@@ -97,7 +100,8 @@ def test_text_that_normalises_to_nothing_gives_no_match(matcher, text):
     assert matcher.match(text) is None
 
 
-@pytest.mark.parametrize("text", ["怎么退货", "return", "12345", "a", "退", "where is my package right now I need it today", "運費"])
+@pytest.mark.parametrize("text", ["怎么退货", "return", "12345", "a", "退",
+                                  "where is my package right now I need it today", "運費"])
 def test_confidences_are_probabilities(matcher, text):
     match = matcher.match(text)
     assert match is not None
@@ -137,9 +141,11 @@ def test_ten_thousand_questions_match_quickly():
     for i in range(1000):
         a, b, c = words[i % 10], words[(i // 10) % 10], words[(i // 100) % 10]
         entries.append(FaqEntry(id=f"e{i}", answer="-", questions=[
-            f"{a} {b} {c} question {i} variant {j}" if j % 2 else f"第{i}个问题 {a} {b} 怎么办 {j}" for j in range(10)]))
+            f"{a} {b} {c} question {i} variant {j}" if j % 2 else f"第{i}个问题 {a} {b} 怎么办 {j}"
+            for j in range(10)]))
     matcher = FaqMatcher(entries)
-    texts = [f"{words[i % 10]} {words[(i * 3) % 10]} question {i * 7}" for i in range(200)] + [f"第{i}个问题怎么办" for i in range(200)]
+    texts = [f"{words[i % 10]} {words[(i * 3) % 10]} question {i * 7}" for i in range(200)]
+    texts += [f"第{i}个问题怎么办" for i in range(200)]
     start = time.perf_counter()
     for text in texts:
         matcher.match(text)
@@ -147,12 +153,14 @@ def test_ten_thousand_questions_match_quickly():
     assert per_match < 0.005  # generous for CI; the benchmark reports ~0.3 ms on real text
 
 
-@pytest.mark.parametrize("text", ["请问几天能发货呀", "收货地址写错了，能改吗", "when do you ship my order", "where is my parcel"])
+@pytest.mark.parametrize("text", ["请问几天能发货呀", "收货地址写错了，能改吗", "when do you ship my order",
+                                  "where is my parcel"])
 def test_a_bilingual_entry_is_not_diluted_by_its_other_language(matcher, text):
     """Each language's phrasings form their own part of the entry centroid: a Chinese message scores
     against a bilingual FAQ as against the same FAQ with only its Chinese phrasings (and vice versa)."""
     chinese = has_cjk(text)
-    one_language = FaqMatcher([FaqEntry(id=e.id, answer="-", questions=[q for q in e.questions if has_cjk(q) == chinese])
+    one_language = FaqMatcher([FaqEntry(id=e.id, answer="-",
+                                        questions=[q for q in e.questions if has_cjk(q) == chinese])
                                for e in FAQ])
     both, alone = matcher.match(text), one_language.match(text)
     assert both.entry.id == alone.entry.id

@@ -8,8 +8,8 @@ import math
 import re
 
 import pytest
+from conftest import ADMIN, agent, close, eventually, reply, send, set_status
 
-from conftest import ADMIN, agent, eventually, send, set_status, close, reply
 from reception.cli import main
 from reception.core import RECEPTION
 

@@ -9,15 +9,12 @@ import socket
 
 import aiohttp
 import pytest
-
 from conftest import ADMIN, CLI, bearer, serve, server_env
+
 from reception.cli import main
 from reception.config import ConfigError, load_settings
 from reception.config.risks import risks
 from reception.testing import make_settings
-
-
-
 
 
 async def test_a_taken_port_is_one_line_and_exit_2(tmp_path):
@@ -26,8 +23,8 @@ async def test_a_taken_port_is_one_line_and_exit_2(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         proc = await asyncio.create_subprocess_exec(
-            *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", "shop.db", cwd=tmp_path, env=server_env(),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", "shop.db", cwd=tmp_path,
+            env=server_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from conftest import ADMIN, agent, bearer, send, set_status
+
 from reception import hookimpl
 from reception.cli import main
 from reception.core import RECEPTION

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import server_env
+
 from reception import create_app, hookimpl
 from reception.plugins import PluginError
 from reception.testing import make_settings
@@ -74,7 +74,8 @@ def test_every_hook_has_a_test_that_implements_it() -> None:
     hooks = sorted(name for name, value in vars(hookspecs).items()
                    if inspect.isfunction(value) and hasattr(value, "reception_spec"))
     here = Path(__file__).parent
-    sources = [p.read_text(encoding="utf-8") for p in (*here.glob("test_*.py"), *(here.parent / "plugins").glob("*.py"))]
+    sources = [p.read_text(encoding="utf-8")
+               for p in (*here.glob("test_*.py"), *(here.parent / "plugins").glob("*.py"))]
     untested = [hook for hook in hooks if not any(f"def {hook}(" in text for text in sources)]
     assert hooks and untested == []
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 from aiohttp import web
-
 from conftest import CLI, server_env
+
 from reception import hookimpl, hookspecs
 from reception.cli import main
 from reception.hooks import SYNC_HOOKS

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from conftest import ADMIN, agent, close, columns, eventually, query, reply, send, set_status
+
 from reception.cli import main
 
 DAY = "2026-11-11"

@@ -8,12 +8,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import agent, close, reply, send, set_status
+
 from reception import hookimpl
 from reception.cli import main
-from reception.metrics.html import bar_chart, line_chart, page, table
 from reception.metrics.figures import pct, secs
+from reception.metrics.html import bar_chart, line_chart, page, table
 
 DAY = "2026-11-11"  # the virtual clock starts at 08:00 in Shanghai
 HOSTILE = "<script>alert(1)</script>"

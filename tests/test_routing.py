@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import ADMIN, agent, bearer, eventually, send, set_status, close, reply
+from conftest import ADMIN, agent, bearer, close, eventually, reply, send, set_status
+
 from reception.core import RECEPTION
 
 TEAM = [agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"]), agent("carol", ["after_sales"])]
@@ -122,7 +123,8 @@ async def test_pool_run_at_the_half_hour_assigns_newest_first_within_the_cap(sta
     assert await holder(client, ids[2]) == "shop:alice"  # the newest
     reasons = {f["conversation_id"]: f["reason"] for f in run["failures"]}
     assert reasons == {ids[1]: "over this run's cap of 1", ids[0]: "over this run's cap of 1"}
-    messages = await (await client.get(f"/api/v1/conversations/{ids[2]}/messages", headers=bearer("alice-token"))).json()
+    messages = await (await client.get(f"/api/v1/conversations/{ids[2]}/messages",
+                                       headers=bearer("alice-token"))).json()
     assert any("assigned from offline messages" in m["text"] for m in messages["messages"])
 
 

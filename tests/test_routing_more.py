@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import ADMIN, agent, bearer, eventually, send, set_status
+
 from reception.core import RECEPTION
 
 TEAM = [agent("alice", ["pre_sales"]), agent("bob", ["pre_sales"]), agent("carol", ["after_sales"])]

@@ -21,8 +21,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-
 from conftest import ADMIN, STORES, serve
+
 from reception.testing import ADMIN_TOKEN
 
 pytestmark = pytest.mark.skipif("postgresql" not in STORES, reason="RECEPTION_TEST_STORES leaves PostgreSQL out")

@@ -59,3 +59,16 @@ async def test_without_the_extra_or_switched_off_the_bot_answers_lexically(start
     body = await (await client.post("/api/v1/webhook/messages",
                                     json={"customer_id": "b1", "text": "什么时候发货"})).json()
     assert body["replies"][0]["intent"] == "shipping_time"
+
+
+@needs_extra
+def test_when_words_and_vectors_name_the_same_entry_the_answer_is_as_sure_as_the_words_make_it():
+    """The views agreeing: the confidence is at least the lexical one (the combined model alone is more cautious
+    on a thin FAQ); when they disagree the combined confidence stands."""
+    entries, files = load_with_files(BUNDLED_FAQ)
+    lexical = build(entries, files, 0.05).matcher.matcher
+    both = build(entries, files, 0.05, encoder).matcher.matcher
+    agree = "这件衣服什么时候发货"
+    words, vectors = lexical.match(agree), both.match(agree)
+    assert words.entry.id == vectors.entry.id == "shipping_time"
+    assert vectors.confidence >= words.confidence

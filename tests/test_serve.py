@@ -8,8 +8,8 @@ import signal
 import sqlite3
 
 import aiohttp
-
 from conftest import CLI, serve
+
 
 async def test_serve_answers_and_sigterm_loses_nothing(tmp_path):
     db = tmp_path / "shop.db"
@@ -92,7 +92,8 @@ async def test_sighup_reloads_a_hand_edited_faq_without_a_restart(tmp_path):
             # a same-size edit with the old modification time: the 2-second watcher cannot see it, SIGHUP can
             path = faq / "shipping.yaml"
             stat = path.stat()
-            path.write_text(path.read_text(encoding="utf-8").replace("48 小时内发货", "24 小时内发货"), encoding="utf-8")
+            path.write_text(path.read_text(encoding="utf-8").replace("48 小时内发货", "24 小时内发货"),
+                            encoding="utf-8")
             os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             assert path.stat().st_size == stat.st_size
             await asyncio.sleep(2.5)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-
 from conftest import ADMIN, WEBHOOK, signed
+
 from reception import auth
 from reception.core import RECEPTION
 

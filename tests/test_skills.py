@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from conftest import ADMIN, send
+
 from reception import create_app
 from reception.cli import main
 from reception.core import RECEPTION
@@ -16,7 +17,8 @@ EVENTS = [{"time": "2026-11-10T09:00:00+08:00", "text": "已揽收"},
 
 def order(order_id, customer_id, status, updated_at="2026-11-10T10:00:00+08:00", **extra):
     return {"order_id": order_id, "customer_id": customer_id, "status": status, "updated_at": updated_at,
-            "items": extra.pop("items", "亚麻抱枕套 燕麦米/45x45 ×2"), "address": "浙江省杭州市西湖区文三路 1 号", **extra}
+            "items": extra.pop("items", "亚麻抱枕套 燕麦米/45x45 ×2"), "address": "浙江省杭州市西湖区文三路 1 号",
+            **extra}
 
 
 SHIPPED = order("TB1001", "buyer-1", "shipped", carrier="中通快递", tracking_no="ZT123456", tracking_events=EVENTS)

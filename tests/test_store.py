@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from conftest import WEBHOOK, history, send
+
 from reception import create_app
 from reception.core import RECEPTION
 from reception.testing import make_settings

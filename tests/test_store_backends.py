@@ -10,8 +10,8 @@ import time
 
 import aiohttp
 import pytest
-
 from conftest import CLI, WEBHOOK, query, send, server_env
+
 from reception.cli import main
 from reception.config import ConfigError, load_settings
 from reception.config.sections import StoreSettings, hide_password

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ADMIN, CLI, TEMPLATE, agent, bearer, close, query, reply, send, server_env, set_status
 from test_webchat import connect, frames_until, session
+
 from reception import create_app
 from reception.core import RECEPTION
 from reception.store.schema import CREATE_LEDGER, LATEST, MIGRATIONS, RECORD

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ADMIN, send
+
 from reception import create_app
 from reception.cli import main
 from reception.clock import VirtualClock
@@ -128,7 +128,8 @@ async def test_unknown_entries_duplicates_and_bad_bodies_change_nothing(shop, fa
          "duplicate_id"),
         ("/api/v1/faq/entries", {"id": "new_one", "questions": ["什么时候发货"], "answer": {"zh": "答"}}, 409,
          "duplicate_phrasing"),
-        ("/api/v1/faq/entries", {"id": "bad id", "questions": ["新问题"], "answer": {"zh": "答"}}, 422, "invalid_field"),
+        ("/api/v1/faq/entries", {"id": "bad id", "questions": ["新问题"], "answer": {"zh": "答"}}, 422,
+         "invalid_field"),
         ("/api/v1/faq/entries", {"id": "new_one", "questions": [], "answer": {"zh": "答"}}, 422, "invalid_field"),
         ("/api/v1/faq/entries", {"id": "new_one", "questions": ["新问题"], "answer": {}}, 422, "invalid_field"),
         ("/api/v1/faq/entries", {"id": "new_one", "questions": ["新问题"], "answer": {"zh": "答"},

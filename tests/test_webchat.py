@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from conftest import agent, bearer, set_status
+
 from reception.core import RECEPTION
 
 

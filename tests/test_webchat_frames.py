@@ -11,10 +11,10 @@ import json
 
 import pytest
 from aiohttp import WSMsgType, web
-
 from rawhttp import assert_quiet
-from reception.hookspecs import hookimpl
 from test_webchat import connect, frames_until, session
+
+from reception.hookspecs import hookimpl
 
 
 async def _still_usable(ws, client_id: str) -> None:

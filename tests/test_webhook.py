@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ADMIN, WEBHOOK, history, send, signed
+
 from reception.core import RECEPTION
 
 

@@ -95,7 +95,8 @@ def test_the_crypto_opens_wecom_s_sample_vectors():
 
 
 def test_long_texts_are_cut_under_wecom_s_2048_bytes():
-    assert split_text("第一段。\n" + "长" * 1000) == ["第一段。\n" + "长" * 678, "长" * 322]  # 2047 bytes, then the rest
+    # 2047 bytes, then the rest
+    assert split_text("第一段。\n" + "长" * 1000) == ["第一段。\n" + "长" * 678, "长" * 322]
     assert split_text("a" * 1500 + "\n" + "b" * 1000) == ["a" * 1500, "b" * 1000]  # at the line break
     assert split_text("短") == ["短"]
 

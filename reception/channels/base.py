@@ -55,8 +55,9 @@ class Channel:
         return False
 
     def payload(self, conversation: "Conversation", message: "Message") -> dict[str, Any]:
-        """The JSON document that carries `message` to the buyer (stored in the outbox)."""
-        return {
+        """The JSON document that carries `message` to the buyer (stored in the outbox); a photo as its
+        ``image`` (id, mime, size, width, height and the paths to fetch it with the admin token)."""
+        body: dict[str, Any] = {
             "conversation_id": conversation.id,
             "customer_id": conversation.customer_id,
             "message": {
@@ -65,6 +66,9 @@ class Channel:
                 "created_at": message.created_at.isoformat(),
             },
         }
+        if message.image is not None:
+            body["message"]["image"] = message.image.view()
+        return body
 
     def retry_after(self, attempts: int) -> float:
         """Seconds to wait before the next try, after `attempts` failed ones (2, 4, 8 …, at most an hour)."""

@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from .. import events as ev
+from ..buyers import widget_context
 from ..config import describe_errors
 from ..core import Reception
 from ..events import Event
@@ -52,6 +53,15 @@ SESSION = {"type": "object", "required": ["customer_id", "token", "expires_at", 
     "expires_at": {"type": "string", "format": "date-time"}, "renewed": {"type": "boolean"}}}
 
 
+class Page(BaseModel):
+    """The page the widget is on, as the widget reports it (kept when a conversation starts; a bad URL is left
+    out, never a reason to refuse the message)."""
+
+    model_config = STRICT_BODY
+    url: str | None = Field(default=None, max_length=4096)
+    title: str | None = Field(default=None, max_length=1000)
+
+
 class Frame(BaseModel):
     """A frame from the widget."""
 
@@ -59,6 +69,7 @@ class Frame(BaseModel):
     type: Literal["sync", "message"]
     after: int = Field(default=0, ge=0, le=MAX_SEQ)
     client_id: Identifier | None = None
+    page: Page | None = None
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     card: Card | None = None
 
@@ -66,8 +77,8 @@ class Frame(BaseModel):
 class Socket:
     """One open widget connection: what it has been sent so far."""
 
-    def __init__(self, ws: web.WebSocketResponse, customer_id: str) -> None:
-        self.ws, self.customer_id = ws, customer_id
+    def __init__(self, ws: web.WebSocketResponse, customer_id: str, user_agent: str | None = None) -> None:
+        self.ws, self.customer_id, self.user_agent = ws, customer_id, user_agent
         self.last_seq = 0
         self.lock = asyncio.Lock()
 
@@ -140,6 +151,8 @@ class WebchatChannel(Channel):
             data["kind"] = message.kind
         if message.card:
             data["card"] = message.card.model_dump()
+        if message.image:
+            data["image"] = message.image.view()
         if message.agent_id and (agent := self.reception.router.book.get(message.agent_id)) is not None:
             data["agent_name"] = agent.name
         return data
@@ -215,7 +228,7 @@ class WebchatChannel(Channel):
         if customer_id is None:
             await ws.close(code=BAD_TOKEN, message=b"invalid token")
             return ws
-        socket = Socket(ws, customer_id)
+        socket = Socket(ws, customer_id, request.headers.get("User-Agent"))
         self.sockets.setdefault(customer_id, set()).add(socket)
         try:
             await ws.send_json({"type": "ready", "customer_id": customer_id})
@@ -250,7 +263,9 @@ class WebchatChannel(Channel):
             await socket.ws.send_json({"type": "synced", "status": conv.status if conv else "bot"})
             return
         try:
-            inbound = Inbound(channel=NAME, customer_id=socket.customer_id, message_id=frame.client_id,
+            context = widget_context(frame.page.url if frame.page else None, frame.page.title if frame.page else None,
+                                     socket.user_agent)
+            inbound = Inbound(channel=NAME, customer_id=socket.customer_id, message_id=frame.client_id, context=context,
                               text=frame.text, card=frame.card)
         except ValidationError as exc:
             await socket.ws.send_json({"type": "error", "code": "invalid_message", "message": describe_errors(exc),

@@ -17,9 +17,25 @@ from typing import Any, Mapping
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .sections import (
-    AdminSettings, AgentSettings, AlertSettings, AssessmentSettings, BigSaleSettings, BotSettings, HoursSettings,
-    MetricsSettings, OfflinePoolSettings, PluginsSettings, RoutingSettings, Section, SentimentSettings, ServerSettings,
-    StoreSettings, SwitchSettings, WebchatSettings, WebhookSettings,
+    AdminSettings,
+    AgentSettings,
+    AlertSettings,
+    AssessmentSettings,
+    BigSaleSettings,
+    BotSettings,
+    HoursSettings,
+    MediaSettings,
+    MetricsSettings,
+    OfflinePoolSettings,
+    PluginsSettings,
+    RoutingSettings,
+    Section,
+    SentimentSettings,
+    ServerSettings,
+    StoreSettings,
+    SwitchSettings,
+    WebchatSettings,
+    WebhookSettings,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +67,7 @@ class Settings(Section):
     offline_pool: OfflinePoolSettings = Field(default_factory=OfflinePoolSettings)
     faq: list[Path] = Field(default_factory=lambda: [BUNDLED_FAQ])
     store: StoreSettings = Field(default_factory=StoreSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     plugins_dir: Path | None = None
     plugins: PluginsSettings = Field(default_factory=PluginsSettings)  # [plugins] disabled = ["name"]
@@ -194,4 +211,6 @@ def load_settings(
         settings.plugins_dir = base / settings.plugins_dir
     if settings.webchat.key_file is not None:
         settings.webchat.key_file = base / settings.webchat.key_file
+    if settings.media.dir is not None:
+        settings.media.dir = base / settings.media.dir
     return settings

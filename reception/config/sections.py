@@ -338,6 +338,26 @@ class StoreSettings(Section):
         return str(self.path) if self.url is None else hide_password(self.url)
 
 
+class MediaSettings(Section):
+    """``[media]``: photos in messages (reception.media): where the files live and the limits of an upload."""
+
+    # the folder of the files; default: "<database file>.media" beside a SQLite file, "reception-media" beside
+    # the config on PostgreSQL. Several instances of a shop: the same path on shared storage (docs/deploy.md)
+    dir: Path | None = None
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    # a decoded image larger than this is refused (decompression bombs); 50 MP covers a 48 MP phone photo
+    max_pixels: int = Field(default=50_000_000, ge=10_000, le=200_000_000)
+    thumb_size: int = Field(default=320, ge=64, le=1024)  # the thumbnail's longer side, in pixels
+    # photos decoded at once (each may take hundreds of MB while it is decoded); the others wait
+    workers: int = Field(default=2, ge=1, le=16)
+    # an image_url fetch gives up after this many seconds (connect, redirects and body together)
+    fetch_timeout: float = Field(default=10.0, gt=0, le=60)
+    fetch_max_redirects: int = Field(default=3, ge=0, le=10)
+    # fetch image_url from loopback, private and link-local addresses too: only for a shop whose image host is
+    # on its own network and whose webhook callers are trusted (SSRF: docs/security.md)
+    fetch_private: bool = False
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -346,6 +366,8 @@ class ServerSettings(Section):
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     # "json": one JSON object per log line (time, level, logger, message, request_id); `serve --log-format`
     log_format: Literal["text", "json"] = "text"
+    # the demo shop (`reception serve` with no config): the pages say its admin token is printed at start
+    demo: bool = False
 
 
 class PluginsSettings(Section):

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import bigsale
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
-from ..human_request import human_request_kind
 from ..http import caller, json_response, read_body, require_admin
+from ..human_request import human_request_kind
 from ..openapi import Routes
 from .bot import in_force
 from .doctor import for_entry
@@ -51,7 +51,8 @@ async def try_out(request: web.Request) -> web.Response:
     match = faq.matcher.match(body.text)
     requested = human_request_kind(body.text)
     result: dict[str, object] = {"threshold": threshold, "entry_id": None, "question": None, "confidence": 0.0,
-                                 "answer": None, "runner_up": None, "runner_up_confidence": None, "advice": None, "lang": lang,
+                                 "answer": None, "runner_up": None, "runner_up_confidence": None, "advice": None,
+                                 "lang": lang,
                                  "calibration": faq.diagnosis.languages.get(lang)}
     if match is not None:
         result.update(entry_id=match.entry.id, question=match.question, confidence=round(match.confidence, 4),

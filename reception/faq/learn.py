@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from ..core import RECEPTION, Reception
 from ..http import ApiError, json_response, read_body, require_admin, validate
+from ..models import SOME_TEXT
 from ..state import StateKey
 from . import editor
 from .bot import in_force, library
@@ -30,7 +31,7 @@ _LOCK: StateKey[asyncio.Lock] = StateKey("faq.edit_lock")
 
 # a buyer's text as a phrasing: one line (the matcher reads runs of whitespace as one space anyway)
 # (checked as sent, so the document's limits are the server's: at most 500 characters, not only blanks)
-OneLine = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S"),
+OneLine = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=SOME_TEXT),
                     AfterValidator(lambda text: " ".join(text.split()))]
 
 
@@ -132,7 +133,8 @@ async def create_entry(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     require_admin(request, reception.settings.admin.token)
     body = await read_body(request, EntryBody)
-    entry = validate(FaqEntry, {"id": body.id, "questions": body.questions, "answer": body.answer.model_dump(exclude_none=True)})
+    entry = validate(FaqEntry, {"id": body.id, "questions": body.questions,
+                                "answer": body.answer.model_dump(exclude_none=True)})
     folders = library(reception).dirs
     if not folders:
         raise ApiError(409, "no_faq_folder", "the shop has no FAQ folder to write to ([faq] in reception.toml)")

@@ -14,8 +14,8 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -80,8 +80,8 @@ def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: 
     if key in _indexed:
         _indexed.move_to_end(key)
     else:
-        matcher = FaqMatcher(entries, encoder)
-        _indexed[key] = (CachedMatcher(matcher), calibrate(entries, matcher, max_wrong_share))
+        indexed = FaqMatcher(entries, encoder)
+        _indexed[key] = (CachedMatcher(indexed), calibrate(entries, indexed, max_wrong_share))
         if len(_indexed) > READINGS:
             _indexed.popitem(last=False)
     matcher, calibration = _indexed[key]

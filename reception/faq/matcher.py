@@ -41,6 +41,9 @@ How a message is matched
    0.85/0.83 in 0.8-0.9, 0.96/0.97 above; small FAQs 0.75/0.78, 0.85/0.88,
    0.97/0.98 (still slightly cautious there).
 
+With sentence vectors the answer is the combined ranking's best entry; its confidence is the larger of
+the combined one and, when the words alone and the nearest vectors rank that entry first, the lexical one.
+
 The threshold an answer needs is not fixed here: `calibrate` derives it per FAQ and language
 from this confidence (``bot.max_wrong_share``), and ``bot.answer_threshold`` can fix it.
 
@@ -60,7 +63,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from .loader import FaqEntry
-from .semantic import Encoder
+from .semantic import Encoder, Semantic
 from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, words
 
 # --- the matcher -------------------------------------------------------------------------
@@ -78,7 +81,6 @@ POSTING_BUDGET = 1500  # postings walked per message; further features are score
 DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
 W_SEMANTIC = 0.5  # with sentence vectors: weight of the best phrasing cosine added to the entry score
 SEMANTIC_RERANK = 2  # semantic favourites re-scored besides the lexical ones
-SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (the rival is the best of the others)
 # The logistic confidence over `confidence_features`, fitted by `python -m reception.faq.evaluate --fit` (module doc).
 _COEF = (-3.573, 0.323, 5.856, 4.722, 1.219, -5.313, 0.168, 3.270, -0.796, 6.102, -0.116, -0.270, 0.403, 1.499, 1.014)
 # … and over `confidence_features` + `semantic_features`, fitted with ``--fit --semantic``.
@@ -170,12 +172,12 @@ class FaqMatcher:
             part = sums[self._owner[q], bool(IS_CJK.search(self._texts[q]))]
             for f, v in vec.items():
                 part[f] += v
-        self._cen = [defaultdict(float) for _ in self.entries]
+        centroids: list[defaultdict[str, float]] = [defaultdict(float) for _ in self.entries]
         for (e, _), part in sums.items():
             nrm = math.sqrt(sum(v * v for v in part.values())) or 1.0
             for f, v in part.items():
-                self._cen[e][f] += v / nrm
-        self._cen = [dict(c) for c in self._cen]
+                centroids[e][f] += v / nrm
+        self._cen: list[dict[str, float]] = [dict(c) for c in centroids]
         self._cen_norm = [math.sqrt(sum(v * v for v in c.values())) or 1.0 for c in self._cen]
         self._n_script = [[0, 0] for _ in self.entries]  # phrasings per entry: [other, Chinese]
         for q, e in enumerate(self._owner):
@@ -212,9 +214,10 @@ class FaqMatcher:
         return (" ".join(runs), _vector(tf, self._idf, self._unseen)) if tf else None
 
     def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None,
-              exclude: int | None = None) -> list[tuple[float, int, float, float, int, float, float, float]]:
+              exclude: int | None = None) -> list[tuple[float, int, float, float, int, float, float, float, float]]:
         """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
-        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing).
+        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing,
+        polarity mismatch).
 
         With sentence vectors (`sims`: entry → best phrasing cosine), the semantic favourites are
         re-scored too and the score adds ``W_SEMANTIC`` times that cosine. Entry number `exclude` is
@@ -238,14 +241,15 @@ class FaqMatcher:
             for e, cen in enumerate(self._cen):
                 if f in cen:
                     scores[e] += w * cen[f]
-        scores.pop(exclude, None)
+        if exclude is not None:
+            scores.pop(exclude, None)
         cands = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
         full = {e: scores[e] for e in cands}
         for f, w in dense:
             for e in cands:
-                v = self._cen[e].get(f)
-                if v:
-                    full[e] += w * v
+                weight = self._cen[e].get(f)
+                if weight:
+                    full[e] += w * weight
         ranked = []
         problem = has_problem(norm_text.split())
         rerank = sorted(full, key=full.__getitem__, reverse=True)[:RERANK]
@@ -266,12 +270,12 @@ class FaqMatcher:
             best_q = max(cos, key=cos.__getitem__)
             best_cos = cos[best_q]
             string = process.extractOne(norm_text, self._entry_norms[e], scorer=fuzz.token_sort_ratio)[1] / 100.0
-            coverage = sum(w * w for f, w in qvec.items() if f in self._cen[e])
+            coverage = sum((w * w for f, w in qvec.items() if f in self._cen[e]), 0.0)
             mismatch = float(problem != self._problem[best_q])
             score = W_MAX * best_cos + W_CENTROID * full[e] + W_FUZZ * string - W_POLARITY * mismatch
             if sims:
                 score += W_SEMANTIC * sims.get(e, 0.0)
-            phrasing = sum(w * w for f, w in qvec.items() if f in self._qvec[best_q])
+            phrasing = sum((w * w for f, w in qvec.items() if f in self._qvec[best_q]), 0.0)
             ranked.append((score, e, string, coverage, best_q, best_cos, full[e], phrasing, mismatch))
         ranked.sort(reverse=True)
         return ranked
@@ -315,15 +319,16 @@ class FaqMatcher:
         rival = max((v for k, v in sims.items() if k != e), default=0.0)
         return lexical + semantic_features(mine, rival)
 
-    def _inputs(self, text: str, exclude: int | None = None
+    def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True
                 ) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
         confidence inputs of its best entry and of the runner-up; None when the text normalises
-        to nothing or the FAQ is empty. `exclude`: an entry number left out (`match`)."""
+        to nothing or the FAQ is empty. `exclude`: an entry number left out (`match`); `vectors`:
+        False ranks on the lexical evidence alone, as a matcher without an encoder would."""
         query = self._query(text[:MAX_CHARS])
         if query is None or not self.entries:
             return None
-        sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None else None
+        sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None and vectors else None
         if sims is not None and exclude is not None:
             sims = {e: v for e, v in sims.items() if e != exclude}
         ranked = self._rank(*query, sims, exclude)
@@ -353,7 +358,12 @@ class FaqMatcher:
                 return Match(self.entries[0], 0.0, self._texts[0] if self._texts else "", None, 0.0)
             qs = self._entry_qs[first]
             return Match(self.entries[first], 0.0, self._texts[qs[0]] if qs else "", None, 0.0)
-        return Match(self.entries[ranked[0][1]], confidence(best), self._texts[ranked[0][4]],
+        sure = confidence(best)
+        if self._semantic is not None:  # agreement: lexical ranking and nearest vectors name the same entry
+            lexical = self._inputs(text, exclude, vectors=False)
+            if lexical is not None and lexical[1] is not None and lexical[0][0][1] == ranked[0][1] and best[-1]:
+                sure = max(sure, confidence(lexical[1]))
+        return Match(self.entries[ranked[0][1]], sure, self._texts[ranked[0][4]],
                      self.entries[ranked[1][1]] if runner else None, confidence(runner) if runner else 0.0)
 
 
@@ -387,28 +397,3 @@ def confidence(inputs: Sequence[float]) -> float:
     """The calibrated confidence for `confidence_features` inputs (plus `semantic_features`)."""
     coef = _COEF if len(inputs) == len(_COEF) else _COEF_SEMANTIC
     return _logistic(sum(c * v for c, v in zip(coef, inputs)))
-
-
-class Semantic:
-    """The FAQ's phrasings as sentence vectors (`reception.faq.semantic`), encoded once per FAQ."""
-
-    def __init__(self, encoder: Encoder, texts: Sequence[str], entry_qs: Sequence[Sequence[int]],
-                 known: Mapping[str, Any]) -> None:
-        import numpy as np
-
-        self.encoder = encoder
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        fresh = dict(zip(missing, encoder.encode(missing))) if missing else {}
-        self.vectors = np.stack([known[t] if t in known else fresh[t] for t in texts])
-        self.table = {t: row for t, row in zip(texts, self.vectors)}  # phrasing → its row
-        # phrasings are stored entry by entry, so each entry's rows are one contiguous run
-        self.entries = [e for e, qs in enumerate(entry_qs) if qs]
-        self.starts = np.array([entry_qs[e][0] for e in self.entries])
-
-    def similarities(self, text: str) -> dict[int, float]:
-        """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries."""
-        import numpy as np
-
-        best = np.maximum.reduceat(self.vectors @ self.encoder.encode([text])[0], self.starts)
-        top = np.argsort(-best)[:SEMANTIC_TOP]
-        return {self.entries[i]: float(best[i]) for i in top}

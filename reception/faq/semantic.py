@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
     import numpy
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 CACHE_SIZE = 4096  # single-text encodings kept
 MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
 DIM = 512
+SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (the rival is the best of the others)
 
 
 class Encoder:
@@ -120,3 +121,28 @@ def load_encoder() -> Encoder | None:
         return Encoder()
     except ImportError:
         return None
+
+
+class Semantic:
+    """An FAQ's phrasings as sentence vectors, encoded once per FAQ (the matcher's semantic evidence)."""
+
+    def __init__(self, encoder: Encoder, texts: Sequence[str], entry_qs: Sequence[Sequence[int]],
+                 known: Mapping[str, Any]) -> None:
+        import numpy as np
+
+        self.encoder = encoder
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = dict(zip(missing, encoder.encode(missing))) if missing else {}
+        self.vectors = np.stack([known[t] if t in known else fresh[t] for t in texts])
+        self.table = {t: row for t, row in zip(texts, self.vectors)}  # phrasing → its row
+        # phrasings are stored entry by entry, so each entry's rows are one contiguous run
+        self.entries = [e for e, qs in enumerate(entry_qs) if qs]
+        self.starts = np.array([entry_qs[e][0] for e in self.entries])
+
+    def similarities(self, text: str) -> dict[int, float]:
+        """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries."""
+        import numpy as np
+
+        best = np.maximum.reduceat(self.vectors @ self.encoder.encode([text])[0], self.starts)
+        top = np.argsort(-best)[:SEMANTIC_TOP]
+        return {self.entries[i]: float(best[i]) for i in top}

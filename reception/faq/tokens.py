@@ -7,8 +7,8 @@ message are cut the same way (see `reception.faq.matcher` for how they are used)
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections import defaultdict
+from functools import lru_cache
 from typing import Sequence
 
 from .text import normalize
@@ -61,7 +61,8 @@ _FOLD_ZH = [
     ("如何", "怎么"), ("怎样", "怎么"), ("木有", "没有"), ("没得", "没有"), ("多长时间", "多久"),
     ("多少天", "多久"), ("几天", "多久"), ("退钱", "退款"), ("亲亲", "亲"),
 ]
-_STOP_ZH = frozenset("的了吗呢吧啊呀么哦嘛哈噢喔诶哎嗯我你您他她它们是在有这那个一就都也还要想请问下把被给和与及或得地着过亲吖滴")
+_STOP_ZH = frozenset("的了吗呢吧啊呀么哦嘛哈噢喔诶哎嗯我你您他她它们是在有这那个"
+                     "一就都也还要想请问下把被给和与及或得地着过亲吖滴")
 _NUM = "0"  # every digit run becomes this token
 # Words that turn a question into a problem report ("my refund" vs "my refund did not arrive").
 _PROBLEM_EN = frozenset("not no never nothing nobody wrong incorrect missing failed fail failing error broken lost "

@@ -213,7 +213,8 @@ async def unanswered(request: web.Request) -> web.Response:
     faq = in_force(reception)
     return json_response({
         "days": days,
-        "threshold": {lang: threshold_for(reception.settings, faq, reception.clock.now())(lang) for lang in ("zh", "en")},
+        "threshold": {lang: threshold_for(reception.settings, faq, reception.clock.now())(lang)
+                      for lang in ("zh", "en")},
         "groups": groups,
         # every entry, for the dashboard's "add to another entry" choice
         "entries": [{"id": e.id, "question": e.questions[0]} for e in faq.entries],
@@ -221,7 +222,8 @@ async def unanswered(request: web.Request) -> web.Response:
 
 
 _GROUP = {"type": "object", "properties": {
-    "text": {"type": "string"}, "count": {"type": "integer"}, "examples": {"type": "array", "items": {"type": "string"}},
+    "text": {"type": "string"}, "count": {"type": "integer"},
+    "examples": {"type": "array", "items": {"type": "string"}},
     "last_seen": {"type": "string", "format": "date-time"}, "lang": {"type": "string"},
     "closest": {"type": ["object", "null"], "properties": {
         "id": {"type": "string"}, "confidence": {"type": "number"}, "question": {"type": "string"}}}}}

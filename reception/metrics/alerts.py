@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from .. import auth, bigsale
-from .. import events as ev
+from .. import auth, bigsale, events as ev
 from ..config import Settings
 from ..core import Reception
 from ..events import Event

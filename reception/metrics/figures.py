@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 # a figure with nothing to compute it from (a rate with no denominator: the API's null), everywhere it is shown
 NO_VALUE = "—"
@@ -18,6 +20,15 @@ def pct(value: float | None) -> str:
 
 def secs(value: float | None) -> str:
     return NO_VALUE if value is None else f"{value:.2f} s"
+
+
+def local_minute(iso: str, timezone: str) -> str:
+    """An ISO instant as the shop's local time to the minute, the zone named: ``2026-11-11 08:05 Asia/Shanghai``."""
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone))
+    except (ValueError, KeyError):
+        return iso
+    return f"{moment:%Y-%m-%d %H:%M} {timezone}"
 
 
 def num(value: Any) -> str:
@@ -38,7 +49,8 @@ def table(headers: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 

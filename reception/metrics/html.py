@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any, Callable
 
-from .figures import COLUMNS, NO_VALUE, num, pct, summary
+from .figures import COLUMNS, NO_VALUE, local_minute, num, pct, summary
 
 STYLE = """
 body{font:14px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
@@ -168,10 +168,10 @@ def line_chart(title: str, x_labels: list[str], series: dict[str, list[float | N
 
     out = [legend]
     for k in range(int(round(top / step)) + 1):
-        v = k * step
-        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{WIDTH - right}" y2="{y(v):.1f}" stroke="#e3e3e3"/>'
-                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">'
-                   f'{_e(f"{v * 100:.0f}%" if percent else f"{v:g}")}</text>')
+        tick = k * step
+        out.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{WIDTH - right}" y2="{y(tick):.1f}" stroke="#e3e3e3"/>'
+                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+                   f'{_e(f"{tick * 100:.0f}%" if percent else f"{tick:g}")}</text>')
     out.append(f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - right}" y2="{bottom}" stroke="#888"/>'
                f'<line x1="{left}" y1="{plot_top}" x2="{left}" y2="{bottom}" stroke="#888"/>')
     # label every k-th point only, so that labels never run into each other
@@ -282,7 +282,8 @@ def assessment_page(assessment: dict, intents: dict, title: str | None = None) -
     parts = [paragraph(f"时区 / timezone {a['timezone']} · 考核时段 / window {a['window']} · "
                        f"首次回复 / first reply ≤ {t['first_reply_seconds']:g} s · "
                        f"人工回复 / human reply ≤ {t['human_reply_seconds']:g} s · "
-                       f"最小样本 / min volume {t['min_volume']} · 生成于 / generated {a['generated_at']}"),
+                       f"最小样本 / min volume {t['min_volume']} · 生成于 / generated "
+                       f"{local_minute(a['generated_at'], a['timezone'])}"),
              heading("概要 / Summary"),
              table(["指标 / figure", "数值 / value", "说明 / detail"],
                    [[_both(key, label), value, detail] for key, label, value, detail in summary(a)])]

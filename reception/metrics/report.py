@@ -16,11 +16,10 @@ from typing import Any, Callable, TextIO
 from ..config import Settings
 from ..store import make_store
 from . import local_today, parse_range
+from .assessment import assess
 from .figures import COLUMNS, num, pct, summary, table
 from .html import assessment_page
-from .assessment import assess
 from .intents import analyse
-
 
 # kv key: the instant a database's clock stopped (the end of a simulated day); reports read it as of then
 FROZEN_AT = "clock.frozen_at"
@@ -39,7 +38,7 @@ def render(assessment: dict[str, Any], intents: dict[str, Any]) -> str:
     penalty = [("penalty", "penalty", lambda v: "yes" if v else "")]
     parts.append(_breakdown("By day", "date", a["by_day"], penalty))
     parts.append(_breakdown("By hour", "hour", a["by_hour"], []))
-    rate = [("handover rate", "handover_rate", pct)]
+    rate: list[tuple[str, str, Callable[[Any], str]]] = [("handover rate", "handover_rate", pct)]
     for title, key, rows, extra in (("By handover reason", "reason", a["by_reason"], rate),
                                     ("By group", "group", a["by_group"], []),
                                     ("By agent", "agent_id", a["by_agent"], [])):

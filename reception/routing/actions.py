@@ -7,14 +7,20 @@ its writes to the caller's transaction; a refused action raises
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Iterable
 
-from .. import events as ev
-from .. import texts
+from .. import events as ev, texts
 from ..events import Event
-from ..models import Conversation
+from ..models import Conversation, Reply
 from ..store import Transaction
-from .agents import AgentState
+from .agents import AgentBook, AgentState
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
 
 class RoutingError(ValueError):
     """A routing action that cannot be done as asked; `code` is the API error code."""
@@ -26,7 +32,30 @@ class RoutingError(ValueError):
 
 class Actions:
     """Close, transfer, accept and status changes; mixed into `Router`, whose state and moves
-    (`book`, `assign`, `enqueue`, `pick`, `drain`, `say` …) they use."""
+    (`book`, `assign`, `enqueue`, `pick`, `drain`, `say` …) they use: declared here, defined by `Router`."""
+
+    settings: Settings
+    book: AgentBook
+    changed: asyncio.Event
+    _service: deque[float]
+
+    if TYPE_CHECKING:  # Router's moves; no definitions at run time, so Router's own are the ones called
+        def _untrack(self, conv: Conversation) -> None: ...
+
+        def say(self, tx: Transaction, conv: Conversation, text: str, now: datetime, live: bool,
+                kind: str | None = None, agent_id: str | None = None, to_buyer: bool = True) -> list[Reply]: ...
+
+        async def pick(self, conv: Conversation, group: str | None,
+                       exclude: Iterable[str] = ()) -> AgentState | None: ...
+
+        def anyone_online(self, group: str | None) -> bool: ...
+
+        def assign(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime, via: str,
+                   live: bool = False, by: str | None = None) -> list[Reply]: ...
+
+        def enqueue(self, tx: Transaction, conv: Conversation, now: datetime, live: bool) -> list[Reply]: ...
+
+        async def drain(self, tx: Transaction, now: datetime) -> int: ...
 
     async def close(self, tx: Transaction, conv: Conversation, now: datetime, by: str) -> None:
         """End the conversation; a human-served buyer is asked for a rating; the queue moves."""
@@ -77,8 +106,9 @@ class Actions:
         await self.drain(tx, now)
 
     async def accept(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime,
-                     via: str = "accept", force_room: bool = False) -> None:
-        """An agent (or the admin for them) takes a queued or pooled buyer; raises `RoutingError`."""
+                     via: str = "accept", force_room: bool = False, by: str | None = None) -> None:
+        """An agent (or the admin for them) takes a queued or pooled buyer; raises `RoutingError`. `by`: who
+        decided (the admin, the agent, the pool's run), recorded with the assignment and told to the agent."""
         if conv.status == "bot" and not (via == "pool" and self.pool_holds(conv, now)):
             raise RoutingError(409, "not_handed_over", "the bot serves this buyer and nobody handed them over; "
                                "only buyers in the queue or the offline pool can be taken")
@@ -88,9 +118,9 @@ class Actions:
             raise RoutingError(409, "agent_offline", f"{agent.id} is offline")
         if not agent.has_room and not force_room:
             raise RoutingError(409, "agent_at_capacity", f"{agent.id} is at their maximum")
-        self.assign(tx, conv, agent, now, via=via)
+        self.assign(tx, conv, agent, now, via=via, by=by)
         if via == "pool":
-            self.say(tx, conv, texts.POOL_NOTICE, now, live=False, kind="agent_notice", to_buyer=False)
+            self.say(tx, conv, texts.pool_notice(by), now, live=False, kind="agent_notice", to_buyer=False)
 
     def pool_holds(self, conv: Conversation, now: datetime) -> bool:
         """Whether the offline pool holds `conv`: parked there, or (with ``scope = "all"``) a buyer only the

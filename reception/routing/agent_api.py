@@ -5,20 +5,22 @@ An agent's token opens only that agent's data; the admin token sees everything.
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from .. import buyers
 from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body, require_admin
-from ..models import STRICT_BODY, Identifier
-from ..openapi import Routes
-from .agents import AgentState
-from .offline import run_pool
+from ..models import STRICT_BODY, Conversation, Identifier
+from ..openapi import Query, Routes
 from . import work
 from .actions import RoutingError
+from .agents import AgentState
+from .offline import run_pool
 from .views import conversation_view
 
 
@@ -75,7 +77,8 @@ async def agent_conversations(request: web.Request) -> web.Response:
     now = reception.clock.now()
     convs = [reception.router.active[c] for c in agent.conversations if c in reception.router.active]
     convs.sort(key=lambda c: (c.awaiting_since is None, c.awaiting_since or c.assigned_at or now))
-    return json_response({"agent_id": agent.id, "conversations": [conversation_view(c, now) for c in convs]})
+    views = [conversation_view(c, now) for c in convs]
+    return json_response({"agent_id": agent.id, "conversations": await buyers.enrich(reception, views)})
 
 
 def _visible(who: Caller, reception: Reception, group: str | None) -> bool:
@@ -85,26 +88,47 @@ def _visible(who: Caller, reception: Reception, group: str | None) -> bool:
     return agent is not None and agent.serves(group)
 
 
+def _limit(request: web.Request) -> int | None:
+    raw = request.query.get("limit")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 5000:
+        raise ApiError(422, "invalid_field", f"limit: expected a whole number from 1 to 5000, got {raw[:20]!r}")
+    return int(raw)
+
+
+def _waited(view: dict[str, Any], conv: Conversation, now: datetime) -> dict[str, Any]:
+    """How long the buyer has waited for a human: since they asked (or were queued or kept by the pool)."""
+    since = conv.asked_human_at or conv.queued_at or conv.pooled_at
+    view["wait_seconds"] = round((now - since).total_seconds(), 1) if since else None
+    return view
+
+
 async def queue(request: web.Request) -> web.Response:
     reception, who = _who(request)
-    now, router = reception.clock.now(), reception.router
+    now, router, limit = reception.clock.now(), reception.router, _limit(request)
     lines: dict[str | None, int] = {}
-    entries = []
+    entries: list[dict[str, Any]] = []
+    total = 0
     for conv in router.queue.ordered(all_groups=True):
         lines[conv.group] = lines.get(conv.group, 0) + 1
         if _visible(who, reception, conv.group):
-            entries.append(conversation_view(conv, now, position=lines[conv.group]))
-    return json_response({"queue": entries})
+            total += 1
+            if limit is None or len(entries) < limit:
+                entries.append(_waited(conversation_view(conv, now, position=lines[conv.group]), conv, now))
+    return json_response({"queue": await buyers.enrich(reception, entries), "total": total})
 
 
 async def pool(request: web.Request) -> web.Response:
     reception, who = _who(request)
-    now = reception.clock.now()
-    entries = sorted((c for c in reception.router.active.values() if c.status == "offline"),
+    now, limit = reception.clock.now(), _limit(request)
+    entries = sorted((c for c in reception.router.active.values()
+                      if c.status == "offline" and _visible(who, reception, c.group)),
                      key=lambda c: c.last_buyer_at or c.pooled_at or now, reverse=True)
+    views = [_waited(conversation_view(c, now), c, now) for c in entries[:limit]]
     return json_response({"next_run": reception.router.next_pool_run_text(now),
-                          "pool": [conversation_view(c, now) for c in entries
-                                   if _visible(who, reception, c.group)]})
+                          "timezone": reception.settings.hours.timezone, "scope": reception.settings.offline_pool.scope,
+                          "pool": await buyers.enrich(reception, views), "total": len(entries)})
 
 
 async def pool_assign(request: web.Request) -> web.Response:
@@ -125,7 +149,7 @@ async def pool_assign(request: web.Request) -> web.Response:
                                 "reason": "not in the offline pool"})
                 continue
             try:
-                await router.accept(tx, conv, agent, now, via="pool")
+                await router.accept(tx, conv, agent, now, via="pool", by=who.agent_id or "admin")
             except RoutingError as exc:
                 results.append({"conversation_id": conversation_id, "assigned": False, "reason": str(exc)})
             else:
@@ -159,10 +183,12 @@ def register_routes(route: Routes, reception: Reception) -> None:
           body=StatusBody, auth="agent", errors=(400, 401, 403, 404, 422))
     route("GET", "/api/v1/agents/{agent_id}/conversations", agent_conversations,
           "The conversations assigned to the agent now, longest-waiting first", auth="agent", errors=(401, 403, 404))
-    route("GET", "/api/v1/queue", queue, "Queued buyers in serving order (an agent sees their groups)",
-          auth="agent", errors=(401,))
-    route("GET", "/api/v1/offline-pool", pool, "The offline message pool, newest first", auth="agent",
-          errors=(401,))
+    limit = Query("limit", {"type": "integer", "minimum": 1, "maximum": 5000},
+                  "at most this many buyers (the first in order); `total` counts them all")
+    route("GET", "/api/v1/queue", queue, "Queued buyers in serving order (an agent sees their groups), with "
+          "who they are and their last message", query=(limit,), auth="agent", errors=(401, 422))
+    route("GET", "/api/v1/offline-pool", pool, "The offline message pool, newest first (an agent sees their "
+          "groups), with who they are and their last message", query=(limit,), auth="agent", errors=(401, 422))
     route("POST", "/api/v1/offline-pool/assign", pool_assign, "Assign pooled buyers to an agent by hand",
           body=PoolAssignBody, auth="agent", errors=(400, 401, 403, 404, 422))
     route("POST", "/api/v1/offline-pool/run", pool_run, "Run the pool's auto-assignment now", auth="admin",

@@ -134,7 +134,8 @@ async def _act(request: web.Request, action: str) -> web.Response:
                     raise ApiError(404, "unknown_agent", f"no agent {agent_id!r}")
                 if not who.admin and not agent.serves(conv.group):
                     raise ApiError(403, "not_your_group", f"the buyer waits for group {conv.group!r}")
-                await router.accept(tx, conv, agent, now, via="accept" if conv.status == "queued" else "pool")
+                await router.accept(tx, conv, agent, now, via="accept" if conv.status == "queued" else "pool",
+                                    by=who.agent_id or "admin")
                 await router.drain(tx, now)
         except RoutingError as exc:  # refused before anything changed
             raise ApiError(exc.status, exc.code, str(exc)) from None

@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .. import bigsale
-from .. import events as ev
+from .. import bigsale, events as ev, texts
 from ..events import Event
 from ..models import Conversation
 from ..store import Transaction
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from ..core import Reception
 
 HARD_CAP = 5000
-SYSTEM_OPERATOR = "system auto-assign"
+SYSTEM_OPERATOR = texts.AUTO_RUN
 SCHEDULE = "schedule"
 LATE_GRACE = timedelta(minutes=2)  # a boundary missed while the work moved between instances still runs
 
@@ -100,7 +99,7 @@ async def assign_pool(router: Router, tx: Transaction, now: datetime, operator: 
             if agent is None:
                 record["failures"].append({"conversation_id": conv.id, "reason": "no agent with free capacity"})
                 continue
-            await router.accept(tx, conv, agent, now, via="pool")
+            await router.accept(tx, conv, agent, now, via="pool", by=SYSTEM_OPERATOR)
             given[agent.id] += 1
             record["assigned"] += 1
         record["failures"] += [{"conversation_id": c.id, "reason": f"over this run's cap of {cap}"}

@@ -21,8 +21,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, AsyncIterator, Iterable
 
-from .. import events as ev
-from .. import bigsale, coverage, texts
+from .. import bigsale, coverage, events as ev, texts
 from ..events import Event
 from ..models import Conversation, Handover, Message, Reply
 from ..store import Transaction
@@ -35,6 +34,7 @@ from .select import Candidate, agent_for, group_for
 if TYPE_CHECKING:
     from ..cluster import Decision
     from ..core import Reception
+    from ..store.pgcluster import PgDecision
 
 log = logging.getLogger("reception.routing")
 
@@ -96,7 +96,7 @@ class Router(Actions):
             self.changed.set()
 
     @contextlib.asynccontextmanager
-    async def deciding(self) -> AsyncIterator[Decision]:
+    async def deciding(self) -> AsyncIterator[Decision | PgDecision]:
         """Decide under the lock, on an up-to-date copy; hand the decision's writes to the `Decision`."""
         async with self.lock:
             async with self.reception.cluster.decide(self) as decision:
@@ -205,7 +205,7 @@ class Router(Actions):
 
     # -- moves (call with `lock` held; they add to `tx`) --------------------------------------
     def assign(self, tx: Transaction, conv: Conversation, agent: AgentState, now: datetime, via: str,
-               live: bool = False) -> list[Reply]:
+               live: bool = False, by: str | None = None) -> list[Reply]:
         """Give the conversation to `agent` and greet the buyer in the agent's name."""
         came_from = conv.status
         self._untrack(conv)
@@ -218,7 +218,7 @@ class Router(Actions):
         tx.save_contact(conv.customer_key, agent.id, now)
         waited = (now - conv.asked_human_at).total_seconds() if conv.asked_human_at else None
         tx.add_event(Event.of(ev.ConversationAssigned(agent_id=agent.id, group=conv.group, via=via, came_from=came_from,
-                                                      waited_seconds=waited), now, conv))
+                                                      waited_seconds=waited, by=by), now, conv))
         self.changed.set()
         greeting = agent.welcome.format(name=agent.name) if agent.welcome else texts.welcome(agent.name, conv.lang)
         return self.say(tx, conv, greeting, now, live, kind="welcome", agent_id=agent.id)
@@ -267,6 +267,14 @@ class Router(Actions):
         else:
             when = self.next_pool_run_text(now)
         return self.say(tx, conv, texts.takeover(reason, when, conv.lang), now, live, kind="pool")
+
+    def still_kept(self, tx: Transaction, conv: Conversation, now: datetime) -> list[Reply]:
+        """A pooled buyer asks for a person again: they are still kept, and when the humans are next due."""
+        when = self.next_pool_run_text(now)
+        cal = coverage.calendar(self.reception)
+        if when is None and (back := cal.next_open(now, conv.group)) is not None:
+            when = cal.local_text(back, now)
+        return self.say(tx, conv, texts.still_kept(when, conv.lang), now, live=True, kind="pool")
 
     def capacity_reason(self, conv: Conversation, penalty: bool = False) -> str | None:
         """Why no human can take the buyer even by waiting in the queue, or None (then they queue)."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from .. import events as ev
-from .. import texts
+from .. import events as ev, texts
 from ..events import Event
 from ..faq.text import normalize
 from ..models import Conversation, Reply

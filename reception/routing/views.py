@@ -23,6 +23,8 @@ def message_view(message: Message) -> dict[str, Any]:
             view[key] = getattr(message, key)
     if message.card is not None:
         view["card"] = message.card.model_dump()
+    if message.image is not None:
+        view["image"] = message.image.view()
     return view
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from ..models import Conversation, Message
+from ..models import Conversation, Image, Message
 from .actions import RoutingError
 from .agents import AgentState
 
@@ -25,12 +25,12 @@ def _anyone(conv: Conversation) -> None:
 
 
 async def reply(reception: "Reception", conv: Conversation, author: str, text: str,
-                check: Check = _anyone) -> Message:
-    """`author` (an agent id, or "admin") writes `text` to the buyer; raises `Refused` (compliance) or
-    `RoutingError` (the conversation is closed)."""
+                check: Check = _anyone, image: Image | None = None) -> Message:
+    """`author` (an agent id, or "admin") writes `text` (and/or sends the stored photo `image`) to the buyer;
+    raises `Refused` (compliance) or `RoutingError` (the conversation is closed)."""
     now = reception.clock.now()
     message = Message(conversation_id=conv.id, sender="agent", text=text, created_at=now, agent_id=author,
-                      lang=conv.lang)
+                      lang=conv.lang, image=image)
     message = await reception.filter_outbound(message)
     router = reception.router
     async with router.change() as tx:
@@ -39,8 +39,9 @@ async def reply(reception: "Reception", conv: Conversation, author: str, text: s
         if conv.status == "closed":
             raise RoutingError(409, "conversation_closed", "the conversation is closed")
         agent = router.book.get(author)
-        if agent is not None and message.text == (agent.welcome or "").format(name=agent.name):
-            message.kind = "welcome"  # the canned greeting is not a reply
+        welcome = (agent.welcome or "").format(name=agent.name) if agent is not None else None
+        if message.image is None and message.text == welcome:
+            message.kind = "welcome"  # the canned greeting is not a reply (a photo always is one)
         reception.stage(tx, conv, message)
         if conv.status == "assigned":
             router.agent_replied(tx, conv, message, now)

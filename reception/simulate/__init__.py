@@ -2,22 +2,22 @@
 
 `simulate` runs the day, reads its assessment per hour, and (unless told
 not to) searches the fewest agents each hour needs, next to the Erlang-C
-estimate; with `verify` it runs the day again staffed as advised. The answer is a plain dict: `output` prints it as tables, JSON or
-an HTML page.
+estimate; with `verify` it runs the day again staffed as advised. The answer
+is a plain dict: `output` prints it as tables, JSON or an HTML page.
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .advice import advise, targets_of
 from ..config import Settings
-from .engine import Run
-from .runner import Shift, buyers_of, run_day, scenario_shifts, shop_settings, staffed_shifts
+from .advice import Speculation, advise, targets_of
+from .engine import Run, Watch
+from .probes import Prober
+from .runner import Shift, buyers_of, run_day, scenario_shifts, scratch, shop_settings, staffed_shifts
 from .scenario import Scenario, load_scenario
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "scenarios"
@@ -30,13 +30,13 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def _day(scenario: Scenario, shifts: list[Shift], progress: Callable[[int, int], None],
-         db: Path | str | None = None) -> tuple[Settings, Run, int]:
+         db: Path | str | None = None, watch: Watch | None = None) -> tuple[Settings, Run, int]:
     """One simulated day with `shifts` on a scratch database, or on `db` (kept): (settings, run, buyers)."""
-    with tempfile.TemporaryDirectory(prefix="reception-simulate-") as workdir:
+    with scratch("reception-simulate-") as workdir:
         settings = shop_settings(scenario, Path(workdir), shifts, db=db)
         buyers = buyers_of(scenario, settings)
         run = asyncio.run(run_day(scenario, settings, buyers, shifts,
-                                  progress=lambda done: progress(done, len(buyers))))
+                                  progress=lambda done: progress(done, len(buyers)), watch=watch))
     return settings, run, len(buyers)
 
 
@@ -47,10 +47,21 @@ def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
     With `db` (a new or empty file, or the URL of an empty PostgreSQL database) the day, as the scenario
     staffs it, is kept there for ``reception report``.
     """
-    report = progress or (lambda stage, done, total: None)
+    # the search's workers start now, and replay the hours the day has passed while it runs
+    prober = Prober(scenario) if advice else None
+    try:
+        return _simulate(scenario, prober, verify, progress or (lambda stage, done, total: None), db)
+    finally:
+        if prober is not None:
+            prober.close()
+
+
+def _simulate(scenario: Scenario, prober: Prober | None, verify: bool, report: Progress,
+              db: Path | str | None) -> dict[str, Any]:
     shifts = scenario_shifts(scenario)
     started = time.perf_counter()
-    settings, run, count = _day(scenario, shifts, lambda done, total: report("day", done, total), db=db)
+    settings, run, count = _day(scenario, shifts, lambda done, total: report("day", done, total), db=db,
+                                watch=Speculation(scenario, prober) if prober is not None else None)
     elapsed = time.perf_counter() - started
     a = run.assessment
     arrivals, staffing = scenario.hourly(), scenario.staffing()
@@ -69,12 +80,13 @@ def simulate(scenario: Scenario, advice: bool = True, verify: bool = False,
         "hours": hours,
         "advice": None,
     }
-    if advice:
+    if prober is not None:
         targets = targets_of(scenario, settings)
         started = time.perf_counter()
         wanted = [h["hour"] for h in hours]
         rows = advise(scenario, settings, run, wanted, targets,
-                      progress=lambda done: report("advice", done, sum(1 for h in hours if h["human_requests"])))
+                      progress=lambda done: report("advice", done, sum(1 for h in hours if h["human_requests"])),
+                      prober=prober)
         answer["advice"] = {
             "targets": {"first_reply_2min_rate": targets.first_reply, "non_service_rate": targets.non_service},
             "aht_seconds": round(rows[0].aht, 1) if rows else None,

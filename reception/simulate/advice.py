@@ -7,33 +7,29 @@ empty queue), together with the earlier buyers the day's run served in that
 time (the night's offline pool is served in the morning); N is searched from the Erlang-C estimate down and up until the
 smallest N that meets both targets is found. Replays use the same random
 stream per buyer, so a larger N sees the same buyers, turns and delays.
-Hours run in parallel worker processes.
+Replays run in worker processes (`probes`), each (hour, N) once; while the
+day runs, the likeliest replays of each hour it has passed start beside it
+(`Speculation`), and hours are searched side by side.
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
-import os
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from statistics import mean
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from .. import bigsale
 from ..config import Settings
+from ..metrics.assessment import local_slots
 from .buyers import HUMAN_REQUESTS, Buyer
-from .engine import Run, local_midnight
+from .engine import Engine, Run, local_midnight
 from .erlang import agents_needed
-from .runner import concurrency, hour_shifts, run_day, shop_settings
+from .probes import WARMUP, Figures, Prober
+from .runner import concurrency
 from .scenario import Scenario
-
-WARMUP = 900.0  # seconds of the hour before that are replayed too
-TAIL = 1800.0  # the hour's agents stay to answer who arrived late in it
 
 
 @dataclass
@@ -93,22 +89,63 @@ def demand_of(buyers: list[Buyer], hour: int) -> list[Buyer]:
     return sorted(out, key=lambda b: b.at)
 
 
-async def _probe(scenario: Scenario, hour: int, agents: int, buyers: list[Buyer]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="reception-advice-") as workdir:
-        shifts = hour_shifts(agents, hour, WARMUP, TAIL)
-        settings = shop_settings(scenario, Path(workdir), shifts, faq=False)
-        run = await run_day(scenario, settings, buyers, shifts)
-    return next((h for h in run.assessment["by_hour"] if h["hour"] == hour), {})
+def estimate(scenario: Scenario, settings: Settings, buyers: list[Buyer], aht: float, hour: int,
+             targets: Targets) -> tuple[int, int, int]:
+    """(requests in the hour, buyers per agent at once, the Erlang-C estimate of agents) for `hour`."""
+    requests = sum(1 for b in buyers if b.asked_at is not None and hour * 3600 <= b.asked_at < hour * 3600 + 3600)
+    day0 = local_midnight(scenario.date, ZoneInfo(settings.hours.timezone))
+    per_agent = bigsale.max_concurrent(settings, concurrency(scenario), day0 + timedelta(hours=hour, minutes=30))
+    erlang = agents_needed(requests, aht, per_agent, settings.assessment.first_reply_seconds,
+                           scenario.agents.reply_seconds, targets.first_reply)
+    return requests, per_agent, erlang
 
 
-def search_hour(scenario: Scenario, hour: int, start: int, demand: list[Buyer], targets: Targets,
-                cap: int) -> tuple[int, dict[int, dict[str, Any]]]:
-    """The fewest agents (from `start`, at most `cap`) whose replay of the hour meets the targets."""
-    probes: dict[int, dict[str, Any]] = {}
+def handling(settings: Settings, seconds: list[float]) -> float:
+    """The mean handling time of the day's buyers, or the shop's default when nobody was served."""
+    return mean(seconds) if seconds else settings.routing.default_service_seconds
+
+
+class Speculation:
+    """Looks at the day as it runs: a minute after it has passed an assessed hour, the hour's demand is
+    final, and the two replays the search most likely needs (the Erlang-C estimate with the handling
+    time so far, and one agent fewer) start beside the day."""
+
+    def __init__(self, scenario: Scenario, prober: Prober) -> None:
+        self.scenario, self.prober = scenario, prober
+        self.hour = 0
+        self.assessed: set[int] | None = None
+
+    def __call__(self, engine: Engine) -> None:
+        now = engine.now()
+        while self.hour < 24 and now >= (self.hour + 1) * 3600 + 60:
+            self._hour(engine, self.hour)
+            self.hour += 1
+
+    def _hour(self, engine: Engine, hour: int) -> None:
+        settings = engine.settings
+        if self.assessed is None:
+            slots = local_slots(self.scenario.date, self.scenario.date, settings.assessment.window, engine.tz)
+            self.assessed = {slot[3] for slot in slots}
+        if hour not in self.assessed:
+            return
+        buyers = engine.human_buyers()
+        requests, _, erlang = estimate(self.scenario, settings, buyers, handling(settings, engine.handle_seconds()),
+                                       hour, targets_of(self.scenario, settings))
+        if requests:
+            demand = demand_of(buyers, hour)
+            for n in (max(1, erlang), max(1, erlang) - 1):
+                if n >= 1:
+                    self.prober.speculate(hour, n, demand)
+
+
+def search_hour(start: int, targets: Targets, cap: int,
+                replay: Callable[[int], Figures]) -> tuple[int, dict[int, Figures]]:
+    """The fewest agents (from `start`, at most `cap`) whose `replay` of the hour meets the targets."""
+    probes: dict[int, Figures] = {}
 
     def probe(n: int) -> bool:
         if n not in probes:
-            probes[n] = asyncio.run(_probe(scenario, hour, n, demand))
+            probes[n] = replay(n)
         return _passes(probes[n], targets)
 
     n = max(1, start)
@@ -122,33 +159,35 @@ def search_hour(scenario: Scenario, hour: int, start: int, demand: list[Buyer], 
 
 
 def advise(scenario: Scenario, settings: Settings, run: Run, hours: list[int], targets: Targets,
-           progress: Callable[[int], None] | None = None) -> list[HourAdvice]:
-    """Advice for each of `hours` (local), from the day's `run`."""
+           progress: Callable[[int], None] | None = None, prober: Prober | None = None) -> list[HourAdvice]:
+    """Advice for each of `hours` (local), from the day's `run`, replayed by `prober` (or a new one)."""
     scheduled = scenario.staffing()
-    aht = mean(run.handle_seconds) if run.handle_seconds else settings.routing.default_service_seconds
-    base = concurrency(scenario)
-    day0 = local_midnight(scenario.date, ZoneInfo(settings.hours.timezone))
+    aht = handling(settings, run.handle_seconds)
     rows: list[HourAdvice] = []
     jobs = []
     for hour in hours:
-        demand = demand_of(run.human_buyers, hour)
-        requests = sum(1 for b in run.human_buyers if b.asked_at is not None and hour * 3600 <= b.asked_at < hour * 3600 + 3600)
-        per_agent = bigsale.max_concurrent(settings, base, day0 + timedelta(hours=hour, minutes=30))
-        erlang = agents_needed(requests, aht, per_agent, settings.assessment.first_reply_seconds,
-                               scenario.agents.reply_seconds, targets.first_reply)
+        requests, per_agent, erlang = estimate(scenario, settings, run.human_buyers, aht, hour, targets)
         rows.append(HourAdvice(hour=hour, requests=requests, aht=aht, concurrency=per_agent,
                                scheduled=scheduled[hour], simulated=None if not requests else 0, erlang=erlang,
                                at_simulated=None, probes={}))
         if requests:
-            jobs.append((rows[-1], demand, max(4 * erlang + 10, 20)))
-    workers = min(2, os.cpu_count() or 1)
-    context = multiprocessing.get_context("spawn")  # a clean interpreter: no copied event loop or threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [(row, pool.submit(search_hour, scenario, row.hour, row.erlang, demand, targets, cap))
-                   for row, demand, cap in jobs]
-        for done, (row, future) in enumerate(futures, start=1):
-            row.simulated, row.probes = future.result()
-            row.at_simulated = row.probes.get(row.simulated)
-            if progress:
-                progress(done)
+            jobs.append((rows[-1], demand_of(run.human_buyers, hour), max(4 * erlang + 10, 20)))
+    own = prober is None
+    replays = prober or Prober(scenario)
+    replays.day_over()
+
+    def search(row: HourAdvice, demand: list[Buyer], cap: int) -> tuple[int, dict[int, Figures]]:
+        return search_hour(row.erlang, targets, cap, lambda n: replays.get(row.hour, n, demand).result())
+
+    try:  # every hour's search at once: each waits for its replays, the workers run them in turn
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as searches:
+            futures = [(row, searches.submit(search, row, demand, cap)) for row, demand, cap in jobs]
+            for done, (row, future) in enumerate(futures, start=1):
+                row.simulated, row.probes = future.result()
+                row.at_simulated = row.probes.get(row.simulated)
+                if progress:
+                    progress(done)
+    finally:
+        if own:
+            replays.close()
     return rows

@@ -22,8 +22,9 @@ HUMAN_REQUESTS = {
            "connect me to a customer service agent"],
 }
 OTHER_QUESTIONS = {  # questions a shop's FAQ rarely covers: the bot should hand them over
-    "zh": ["这款和去年那款比做工有什么不同", "我上个月买的那件洗了两次就起球了，怎么处理", "你们能做企业团购定制logo吗",
-           "收到的颜色和图片差别很大，我很失望", "我想批量采购两百件，能给个报价吗", "赠品没收到，订单里也没写，怎么回事"],
+    "zh": ["这款和去年那款比做工有什么不同", "我上个月买的那件洗了两次就起球了，怎么处理",
+           "你们能做企业团购定制logo吗", "收到的颜色和图片差别很大，我很失望", "我想批量采购两百件，能给个报价吗",
+           "赠品没收到，订单里也没写，怎么回事"],
     "en": ["how does this one compare with last year's model in build quality",
            "the sweater I bought last month pills after two washes, what now",
            "do you do corporate orders with a custom logo", "I want to buy 200 pieces, can you quote me",
@@ -38,7 +39,8 @@ FOLLOW_UPS = {
 NUDGES = {"zh": "还在吗？怎么没人回复", "en": "hello? is anyone there?"}
 RATINGS = {"zh": ("满意", "不满意"), "en": ("satisfied", "dissatisfied")}
 AGENT_REPLIES = {
-    "zh": ["您好，这边帮您查一下，请稍等。", "好的，已经为您登记了，处理好会第一时间通知您。", "明白了，这个问题我来帮您跟进。"],
+    "zh": ["您好，这边帮您查一下，请稍等。", "好的，已经为您登记了，处理好会第一时间通知您。",
+           "明白了，这个问题我来帮您跟进。"],
     "en": ["Hello, let me check that for you.", "Noted, I have logged it and will let you know once it is done.",
            "I see, I will follow this up for you."],
 }

@@ -43,7 +43,8 @@ def headline(result: dict[str, Any]) -> list[str]:
 def advice_lines(advice: dict[str, Any]) -> tuple[str, list[str], list[list[str]], str]:
     """(title, headers, rows, summary) of the staffing advice."""
     t = advice["targets"]
-    title = (f"Staffing advice: fewest agents per hour for a 2-min first-reply rate >= {pct(t['first_reply_2min_rate'])}"
+    title = (f"Staffing advice: fewest agents per hour for a 2-min first-reply"
+             f" rate >= {pct(t['first_reply_2min_rate'])}"
              f" and non-service <= {pct(t['non_service_rate'])} (handling {advice['aht_seconds']:g} s per buyer"
              f"{'' if advice['aht_measured'] else ', the default: nobody was served'}, "
              f"first answer {advice['reply_seconds']:g} s on average)")

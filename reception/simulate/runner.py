@@ -4,13 +4,16 @@ The shop's own config (FAQ, hours, routing, big-sale settings) is used when
 the scenario names one; the agents are the scenario's (in every group of the
 shop unless the scenario names one), the mode is switched
 on for the whole day, alerts are off (the figures are reported instead) and
-the database is a scratch file the run deletes, or the file given with
-``simulate --db`` that keeps the day for ``reception report``.
+the database is a scratch file the run deletes (in memory, on /dev/shm, where
+there is one), or the file given with ``simulate --db`` that keeps the day for
+``reception report``.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -19,10 +22,18 @@ from zoneinfo import ZoneInfo
 from ..config import AgentSettings, HoursSettings, Settings, load_settings
 from ..faq.loader import load_dir
 from .buyers import Buyer, day_of_buyers
-from .engine import Engine, Run, local_midnight
+from .engine import Engine, Run, Watch, local_midnight
 from .scenario import Scenario
 
 Shift = tuple[str, float, float]  # agent id, online from, offline at (seconds after local midnight)
+SHM = "/dev/shm"
+
+
+def scratch(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A scratch directory for a run's database, in memory where the machine offers it: a simulated day
+    writes some ten thousand batches and keeps none of them, so the disk's checkpoints are time lost."""
+    memory = SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else None
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=memory)
 
 
 def agent_id(n: int) -> str:
@@ -101,7 +112,7 @@ def buyers_of(scenario: Scenario, settings: Settings) -> list[Buyer]:
 
 
 async def run_day(scenario: Scenario, settings: Settings, buyers: list[Buyer], shifts: list[Shift],
-                  progress: Callable[[int], None] | None = None) -> Run:
+                  progress: Callable[[int], None] | None = None, watch: Watch | None = None) -> Run:
     """Simulate the day and return its assessment."""
-    engine = Engine(settings, scenario.date, buyers, shifts, scenario.buyers, scenario.agents, progress)
+    engine = Engine(settings, scenario.date, buyers, shifts, scenario.buyers, scenario.agents, progress, watch)
     return await engine.run()

@@ -27,7 +27,8 @@ MAX_CHOICES = 5
 _ORDINALS_ZH = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 _ORDINALS_EN = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
                 "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5}
-_CHOICE_ZH = re.compile(r"第\s*([一二两三四五1-5])\s*(?:个|单|笔|项)?|^([1-5])\s*(?:号|个)?$|^([一二两三四五])\s*(?:个|单)$")
+_CHOICE_ZH = re.compile(r"第\s*([一二两三四五1-5])\s*(?:个|单|笔|项)?"
+                        r"|^([1-5])\s*(?:号|个)?$|^([一二两三四五])\s*(?:个|单)$")
 _LAST = re.compile(r"最后一[个单笔]|\blast( one)?\b")
 
 

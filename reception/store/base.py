@@ -17,15 +17,17 @@ import asyncio
 from typing import Any, Callable, ClassVar, Iterable
 
 from .errors import StoreError
+from .media import MediaReads
 from .metrics import MetricsReads, Rows, Step
 from .privacy import Privacy
+from .profiles import ProfileReads
 from .reads import Reads
 from .transaction import Transaction
 
 _STOP = object()
 
 
-class Store(Reads, MetricsReads, Privacy, abc.ABC):
+class Store(Reads, MetricsReads, MediaReads, ProfileReads, Privacy, abc.ABC):
     """Storage for conversations, messages, events, routing state and deliveries (SQLite or PostgreSQL)."""
 
     kind: ClassVar[str]  # "sqlite" | "postgresql"

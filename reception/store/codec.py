@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, overload
 
 from ..events import Event
-from ..models import Card, Conversation, Message
+from ..models import Card, Conversation, Image, Message
 from ..orders.models import Order
 
 # Conversation fields that are stored as columns of the same name (except group → grp).
@@ -15,6 +15,10 @@ CONVERSATION_FIELDS = tuple(Conversation.model_fields)
 _COLUMN = {"group": "grp"}
 
 
+@overload
+def ts(value: datetime) -> str: ...
+@overload
+def ts(value: datetime | None) -> str | None: ...
 def ts(value: datetime | None) -> str | None:
     # one fixed format in UTC, so text order is time order
     return None if value is None else value.isoformat(timespec="microseconds")
@@ -60,7 +64,17 @@ def message_row(msg: Message) -> tuple[Any, ...]:
     return (
         msg.conversation_id, msg.sender, msg.text, ts(msg.created_at), msg.intent, msg.confidence,
         dumps(msg.card.model_dump()) if msg.card else None, msg.agent_id, msg.message_id, msg.lang, msg.kind,
+        dumps(msg.image.model_dump()) if msg.image else None,
     )
+
+
+def media_row(msg: Message) -> tuple[Any, ...]:
+    """The `media` row of a message's photo: its conversation, sender and uploader (agent id or buyer)."""
+    assert msg.image is not None
+    image = msg.image
+    uploader = msg.agent_id or msg.sender
+    return (image.id, msg.conversation_id, msg.sender, uploader, image.mime, image.size, image.width, image.height,
+            ts(msg.created_at))
 
 
 def message(row: dict[str, Any]) -> Message:
@@ -69,6 +83,7 @@ def message(row: dict[str, Any]) -> Message:
         created_at=datetime.fromisoformat(row["created_at"]), intent=row["intent"], confidence=row["confidence"],
         card=Card.model_validate(json.loads(row["card"])) if row["card"] else None, agent_id=row["agent_id"],
         message_id=row["message_id"], lang=row["lang"], kind=row["kind"], id=row["id"],
+        image=Image.model_validate(json.loads(row["image"])) if row.get("image") else None,
     )
 
 

@@ -92,8 +92,7 @@ def shop_tables() -> tuple[Table, ...]:
 
 
 class _End(abc.ABC):
-    """One side of the copy, on one connection: the few statements a copy needs, on SQLite or PostgreSQL (and
-    `insert`, `commit` and `close`, as their names say)."""
+    """One side of the copy, on one connection: the few statements a copy needs, on SQLite or PostgreSQL."""
 
     kind: str
 
@@ -126,14 +125,26 @@ class _End(abc.ABC):
         """Every row of `table`, `batch` at a time, in the order they were written (a cursor, not a list)."""
 
     @abc.abstractmethod
+    async def insert(self, table: Table, rows: list[Row]) -> None:
+        """Add `rows` to `table`, in the open transaction."""
+
+    @abc.abstractmethod
     async def begin(self, write: bool, tables: tuple[Table, ...] = ()) -> None:
         """Start the transaction: one snapshot to read, or the one that writes `tables` (nobody else may)."""
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """End the transaction, keeping its writes."""
 
     @abc.abstractmethod
     async def rollback(self) -> None:
         """End the transaction, if one is open, keeping nothing of it."""
 
-    async def advance_ids(self, tables: tuple[Table, ...]) -> None:
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Let go of the database."""
+
+    async def advance_ids(self, tables: tuple[Table, ...]) -> None:  # noqa: B027 - a no-op unless overridden
         """Make the next generated id of each table come after the largest copied (SQLite's always does: its
         next row id is the largest plus one, and the schema has no AUTOINCREMENT)."""
 
@@ -207,7 +218,7 @@ class _SqliteEnd(_End):
     async def fetch(self, sql: str) -> list[Row]:
         return self.conn.execute(sql).fetchall()
 
-    async def stream(self, table: Table, batch: int) -> AsyncIterator[list[Row]]:  # type: ignore[override]
+    async def stream(self, table: Table, batch: int) -> AsyncIterator[list[Row]]:
         cursor = self.conn.execute(f'SELECT {table.select} FROM {table.ref} ORDER BY rowid')
         while rows := cursor.fetchmany(batch):
             yield rows
@@ -263,7 +274,7 @@ class _PostgresEnd(_End):
     async def fetch(self, sql: str) -> list[Row]:
         return [tuple(record) for record in await self.conn.fetch(sql)]
 
-    async def stream(self, table: Table, batch: int) -> AsyncIterator[list[Row]]:  # type: ignore[override]
+    async def stream(self, table: Table, batch: int) -> AsyncIterator[list[Row]]:
         has_rowid = await self.conn.fetchval(
             "SELECT count(*) FROM information_schema.columns WHERE table_schema=current_schema()"
             " AND table_name=$1 AND column_name='rowid'", table.name)

@@ -60,7 +60,7 @@ def numbered(sql: str) -> tuple[str, tuple[str, ...] | None]:
 def arguments(names: tuple[str, ...] | None, params: Params) -> Sequence[Any]:
     """The values for a `numbered` statement, in placeholder order."""
     if names is None:
-        return params if isinstance(params, (list, tuple)) else list(params)  # type: ignore[arg-type]
+        return params if isinstance(params, (list, tuple)) else list(params)
     assert isinstance(params, Mapping), "named placeholders take a dict"
     return [params[name] for name in names]
 

@@ -40,7 +40,7 @@ import asyncpg
 from ..events import Event
 from . import codec
 from .errors import StoreUnavailable
-from .postgres import release, unreachable
+from .postgres import PostgresStore, release, unreachable
 
 if TYPE_CHECKING:
     from ..cluster import Background
@@ -79,7 +79,7 @@ def _key(text: str) -> int:
 class PgDecision:
     """A routing decision's transactions, written on the locked connection when the decision ends."""
 
-    def __init__(self, store: "Store", conn: asyncpg.Connection, version: int) -> None:
+    def __init__(self, store: PostgresStore, conn: asyncpg.Connection, version: int) -> None:
         self.store, self.conn, self.version = store, conn, version
         self.pending: list[tuple["Transaction", asyncio.Future[None]]] = []
 
@@ -119,6 +119,7 @@ class PgCluster:
     name = "postgresql"
 
     def __init__(self, store: "Store", lock_pool_size: int) -> None:
+        assert isinstance(store, PostgresStore), "the instances share a PostgreSQL store"
         self.store, self.dsn, self.lock_pool_size = store, store.url, lock_pool_size
         self.id = uuid.uuid4().hex[:12]
         self.reception: Reception | None = None
@@ -317,7 +318,12 @@ class PgCluster:
 
     # -- live notices -----------------------------------------------------------------------
     async def publish(self, events: list[Event]) -> None:
-        """Tell the other instances' live listeners about stored events (several notices when large)."""
+        """Tell the other instances' live listeners about stored events (several notices when large).
+
+        On a connection of the store's pool, never of the buyer locks' pool: events are told while the buyer's
+        lock is held (`Router.change`), and with every lock connection held by a buyer waiting to tell, a
+        notice waiting for one of them would wait for ever.
+        """
         if not events or self._locks is None:
             return
         chunks: list[list[dict[str, Any]]] = [[]]
@@ -333,7 +339,7 @@ class PgCluster:
                 size = 0
             chunks[-1].append(item)
             size += length
-        pool, conn = self._locks, None
+        pool, conn = self.store.pool, None
         try:  # the events are stored: a notice lost here costs a live update, never the caller's answer
             conn = await pool.acquire()
             for chunk in chunks:
@@ -375,7 +381,8 @@ class PgCluster:
             notice = await self._inbox.get()
             try:
                 if "v" in notice:
-                    await self._sync(int(notice["v"]) if not notice.get("resync") else self.reception.router.version + 1)
+                    await self._sync(int(notice["v"]) if not notice.get("resync")
+                                     else self.reception.router.version + 1)
                 events = [Event.model_validate(item) for item in notice.get("events", ())]
                 if events:
                     if self.leader and any(e.name == "message.sent" for e in events):

@@ -1,7 +1,8 @@
 """Erasing personal data: one buyer on request (``reception buyer forget``), or everything past the retention.
 
 What a buyer wrote and what the shop knows of them lives in ``messages``,
-``conversations`` (the buyer's id, their last question), ``orders``,
+``media`` (the records of their photos; `reception.media.files` then removes
+the files), ``conversations`` (the buyer's id, their last question), ``orders``,
 ``idempotency`` (the answers sent, by buyer), ``deliveries`` (messages
 waiting for a callback), ``skill_states`` (an address being changed …) and
 ``contacts`` (which agent served whom): those rows are deleted. The figures
@@ -26,7 +27,8 @@ if TYPE_CHECKING:  # transaction.py takes this module's SQL
     from .transaction import Transaction
 
 # keys of an event's data that point at a buyer or what they wrote; dropped when the event is made anonymous
-PERSONAL_KEYS = ("message_id", "card", "text", "customer_id", "address", "phone", "name")
+PERSONAL_KEYS = ("message_id", "card", "text", "customer_id", "address", "phone", "name", "buyer_name", "page_url",
+                 "page_title", "image")
 _ANONYMISE = "customer_id=NULL, data=json_remove(data, " + ", ".join(f"'$.{k}'" for k in PERSONAL_KEYS) + ")"
 _HELD_STATUSES = "('assigned', 'queued', 'offline')"  # the router holds these in memory: not touched by retention
 _OF_BUYER = "SELECT id FROM conversations WHERE customer_id=:cid"
@@ -36,6 +38,7 @@ _HELD = f"SELECT id FROM conversations WHERE status IN {_HELD_STATUSES}"
 # conversations go before the conversations themselves
 _FORGET = [
     ("events_anonymised", "events", _ANONYMISE, f"customer_id=:cid OR conversation_id IN ({_OF_BUYER})"),
+    ("photos", "media", None, f"conversation_id IN ({_OF_BUYER})"),  # the files follow (reception.media.files)
     ("messages", "messages", None, f"conversation_id IN ({_OF_BUYER})"),
     ("deliveries", "deliveries", None, f"conversation_id IN ({_OF_BUYER})"),
     ("skill_states", "skill_states", None, f"conversation_id IN ({_OF_BUYER})"),
@@ -45,6 +48,7 @@ _FORGET = [
 ]
 _PURGE = [
     ("events_anonymised", "events", _ANONYMISE, "at<:cutoff AND customer_id IS NOT NULL"),
+    ("photos", "media", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("messages", "messages", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("deliveries", "deliveries", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("skill_states", "skill_states", None, f"updated_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
@@ -89,6 +93,14 @@ class Privacy:
         counts["contacts"] = sum([await self._count("contacts", "customer_key=?", [key]) for key in keys])
         tx.ops += [("forget.contact", (key,)) for key in keys]
         return counts
+
+    async def erased_photos(self, customer_id: str | None = None, cutoff: datetime | None = None) -> list[str]:
+        """The ids of the photos that `stage_forget` (`customer_id`) or `stage_purge` (`cutoff`) erases: their
+        files are removed once that is committed (`reception.media.files`)."""
+        rules, params = (_FORGET, {"cid": customer_id}) if customer_id is not None else \
+            (_PURGE, {"cutoff": codec.ts(cutoff)})
+        where = next(where for name, _, _, where in rules if name == "photos")
+        return [row["id"] for row in await self._rows(f"SELECT id FROM media WHERE {where}", params)]
 
     async def stage_purge(self, tx: Transaction, cutoff: datetime) -> dict[str, int]:
         """Add to `tx` the erasure of personal data older than `cutoff`; the rows each step touches.

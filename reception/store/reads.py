@@ -227,5 +227,6 @@ class Reads:
     async def orders_of(self, customer_id: str, limit: int = 100) -> list[Order]:
         """The buyer's orders, newest first (by `updated_at`; on a tie, the one stored last first)."""
         rows = await self._rows(
-            "SELECT * FROM orders WHERE customer_id=? ORDER BY updated_at DESC, rowid DESC LIMIT ?", (customer_id, limit))
+            "SELECT * FROM orders WHERE customer_id=? ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+            (customer_id, limit))
         return [codec.order(r) for r in rows]

@@ -125,6 +125,15 @@ MIGRATIONS: list[Migration] = [
         "CREATE TABLE routing_version (id INTEGER PRIMARY KEY, version BIGINT)",
         "INSERT INTO routing_version (id, version) VALUES (1, 0)",
     )),
+    # photos in messages (reception.media): the files live outside the database, under an unguessable id; a
+    # row says whose conversation a file belongs to (who may see it), who sent it and what it is
+    Migration(8, "media", (
+        "CREATE TABLE media (id TEXT PRIMARY KEY, conversation_id TEXT, sender TEXT, uploader TEXT, mime TEXT,"
+        " size INTEGER, width INTEGER, height INTEGER, created_at TEXT)",
+        "CREATE INDEX idx_media_conversation_id ON media (conversation_id)",
+        "CREATE INDEX idx_media_created_at ON media (created_at)",
+        "ALTER TABLE messages ADD COLUMN image TEXT",
+    )),
 ]
 
 LATEST = MIGRATIONS[-1].version

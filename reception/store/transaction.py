@@ -19,7 +19,9 @@ SQL = {
     f"({', '.join('?' * len(_CONV_COLUMNS))}, ?) ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c}=excluded.{c}" for c in [*_CONV_COLUMNS, "rseq"] if c != "id"),
     "message": "INSERT INTO messages (conversation_id, sender, text, created_at, intent, confidence, card, agent_id,"
-    " message_id, lang, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    " message_id, lang, kind, image) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "media": "INSERT INTO media (id, conversation_id, sender, uploader, mime, size, width, height, created_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?)",
     "event": "INSERT INTO events (name, at, conversation_id, customer_id, data) VALUES (?,?,?,?,?)",
     "idempotency": "INSERT INTO idempotency (key, customer_id, response, created_at) VALUES (?,?,?,?)",
     "delivery": "INSERT INTO deliveries (conversation_id, channel, payload, attempts, due_at, created_at)"
@@ -71,7 +73,10 @@ class Transaction:
         self.conversations, self.agent_states = {}, {}
 
     def add_message(self, msg: Message) -> None:
+        """Store the message, and the record of its photo (whose conversation it is: who may see it)."""
         self.ops.append(("message", codec.message_row(msg)))
+        if msg.image is not None:
+            self.ops.append(("media", codec.media_row(msg)))
 
     def add_event(self, event: Event) -> None:
         """Store the event, and fold it into the session ledger (`ledger.fold`)."""

@@ -13,8 +13,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .. import auth
-from .. import events as ev
+from .. import auth, events as ev
 from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
@@ -61,16 +60,40 @@ def _agents_of(event: Event, reception: Reception) -> set[str]:
     return {a for a in agents if a and reception.router.book.get(a) is not None}
 
 
+# Events that change who waits for a human (the queue, the offline pool): every agent who may take those
+# buyers hears of them, so the workbench's "waiting" view and its count stay current.
+WAITING_EVENTS = frozenset({ev.CONVERSATION_QUEUED, ev.CONVERSATION_POOLED, ev.CONVERSATION_ASSIGNED, ev.POOL_RAN,
+                            ev.MESSAGE_RECEIVED, ev.CONVERSATION_CLOSED, ev.HANDOVER_REQUESTED})
+
+
+def _waiting_agents(event: Event, reception: Reception) -> set[str]:
+    """The agents whose waiting view `event` changes: those serving the buyer's group (all, for a pool run)."""
+    if event.name not in WAITING_EVENTS:
+        return set()
+    book = reception.router.book
+    if event.conversation_id is None:
+        return set(book.agents) if event.name == ev.POOL_RAN else set()
+    conv = reception.router.active.get(event.conversation_id)
+    if conv is None:
+        return set()
+    if event.name in (ev.MESSAGE_RECEIVED, ev.HANDOVER_REQUESTED) and conv.status not in ("queued", "offline"):
+        return set()  # a buyer the bot or an agent serves: nothing changes in the waiting lists
+    return {a.id for a in book.agents.values() if a.serves(conv.group)}
+
+
 async def _notify(event: Event, reception: Reception) -> None:
     sockets = _sockets(reception)
     if not sockets:
         return
-    for agent_id in _agents_of(event, reception):
+    holders = _agents_of(event, reception)
+    for agent_id in holders | _waiting_agents(event, reception):
         notice: dict[str, Any]
         if isinstance(status := event.payload, ev.AgentStatusChanged):
             notice = {"type": "agent", "status": status.to}
         else:
             notice = {"type": "changed", "conversation_id": event.conversation_id, "event": event.name}
+            if agent_id not in holders:
+                notice["waiting"] = True  # about a buyer waiting for the agent's groups, not one of theirs
         for ws in list(sockets.get(agent_id, ())):
             if not ws.closed:
                 try:

@@ -63,7 +63,7 @@ def _text(value: Any) -> str:
 
 def _card(kind: str, value: Any) -> Card | None:
     try:
-        return Card(type=kind, id=_text(value))  # type: ignore[arg-type]
+        return Card(type=kind, id=_text(value))
     except ValidationError:
         return None
 

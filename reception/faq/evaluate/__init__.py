@@ -58,8 +58,17 @@ from .baselines import RapidfuzzNearest, TfidfNearest, oracle_threshold, run_bas
 from .cli import main
 from .datasets import DEFAULT_DATASETS, HUMAN, LOADERS, OOS, Corpus, load_corpora
 from .fit import confidence_samples, fit_confidence, fit_logistic
-from .protocol import (MAX_WRONG_SHARE, TARGET_REQUESTED, DirectResponder, Responder, ResponderFactory, Split, Tally,
-                       make_splits, run_responder)
+from .protocol import (
+                       MAX_WRONG_SHARE,
+                       TARGET_REQUESTED,
+                       DirectResponder,
+                       Responder,
+                       ResponderFactory,
+                       Split,
+                       Tally,
+                       make_splits,
+                       run_responder,
+)
 from .report import human_request_report, timing_report
 from .runner import Results, run
 

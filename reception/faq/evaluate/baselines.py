@@ -76,7 +76,7 @@ class EmbeddingNearest:
         self.vectors = encode([q for e in faq for q in e.questions])
 
     def __call__(self, text: str) -> tuple[str | None, float]:
-        sims = self.vectors @ self.encode([text])[0]  # type: ignore[operator,index]
+        sims = self.vectors @ self.encode([text])[0]  # type: ignore[index]
         j = int(sims.argmax())
         return self.owner[j], float(sims[j])
 
@@ -105,7 +105,8 @@ def oracle_threshold(scored: Sequence[tuple[float, bool]], max_wrong_share: floa
     return best_t
 
 
-def run_baseline(make: Callable[[Sequence[FaqEntry]], Callable[[str], tuple[str | None, float]]], split: Split) -> Tally:
+def run_baseline(make: Callable[[Sequence[FaqEntry]], Callable[[str], tuple[str | None, float]]],
+                 split: Split) -> Tally:
     nearest = make(split.faq)
     faq_ids = {e.id for e in split.faq}
     start = time.perf_counter()

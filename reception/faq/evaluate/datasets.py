@@ -77,7 +77,8 @@ def load_banking(root: Path, seed: int) -> Corpus:
 def load_bitext(root: Path, seed: int) -> Corpus:
     path = root / "bitext_customer_support" / "bitext_sample_8k_utterances.csv"
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = [(r["utterance"], HUMAN if r["intent"] == "contact_human_agent" else r["intent"]) for r in csv.DictReader(fh)]
+        rows = [(r["utterance"], HUMAN if r["intent"] == "contact_human_agent" else r["intent"])
+                for r in csv.DictReader(fh)]
     return _split_rows("bitext", "en", rows, seed)
 
 
@@ -141,7 +142,8 @@ def csds_rows(root: Path, min_overlap: float = 1.0, distinct: float = 1.5) -> li
         pairs = sorted(((v, s, t) for (s, t), v in score.items()), key=lambda p: (-p[0], p[1], p[2]))
         used_s, used_t = set(), set()
         for value, s, t in pairs:
-            rival = max((score[o, t] for o in range(len(segs)) if o != s and segs[o]["Topic"] != segs[s]["Topic"]), default=0.0)
+            rival = max((score[o, t] for o in range(len(segs)) if o != s and segs[o]["Topic"] != segs[s]["Topic"]),
+                        default=0.0)
             if value < min_overlap or value < distinct * rival or s in used_s or t in used_t:
                 continue
             used_s.add(s)

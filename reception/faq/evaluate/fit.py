@@ -31,7 +31,8 @@ from ..semantic import Encoder
 from .datasets import HUMAN, OOS, Corpus, _rng, load_corpora
 from .protocol import MAX_WRONG_SHARE, make_splits
 
-FIT_DATASETS = ("clinc150", "banking77", "bitext", "hint3-curekart", "hint3-powerplay11", "hint3-sofmattress", "csds+smp")
+FIT_DATASETS = ("clinc150", "banking77", "bitext", "hint3-curekart", "hint3-powerplay11", "hint3-sofmattress",
+                "csds+smp")
 FIT_SEEDS = (1, 2, 3, 4, 5, 6)
 SMALL_FAQS = (10, 15, 20, 30, 50)  # intents per small-FAQ split (when at most 80% of the dataset's intents)
 SMALL_MESSAGES = 600  # messages per small-FAQ split at most
@@ -48,7 +49,8 @@ def small_corpus(corpus: Corpus, seed: int, n_intents: int) -> Corpus:
     keep = set(rng.sample(intents, n_intents))
     share = n_intents / len(intents)
     test = [(t, label) for t, label in corpus.test if label in keep or (label in (OOS, HUMAN) and rng.random() < share)]
-    return Corpus(f"{corpus.name}#{n_intents}", corpus.lang, {i: corpus.train[i] for i in sorted(keep)}, test, corpus.ks)
+    return Corpus(f"{corpus.name}#{n_intents}", corpus.lang, {i: corpus.train[i] for i in sorted(keep)}, test,
+                  corpus.ks)
 
 
 def confidence_samples(root: Path, seeds: Sequence[int], names: Sequence[str] | None = None,
@@ -141,8 +143,9 @@ def reliability(samples: Sequence[Sample], coef: Sequence[float], out=sys.stdout
             if ("#" in g) == small:
                 p = _p(coef, x)
                 bins[min(9, int(p * 10))].append((p, y))
-        print(f"  {kind}: " + "  ".join(f"{b / 10:.1f}+ {statistics.mean(p for p, _ in ps):.2f}/{sum(y for _, y in ps) / len(ps):.2f}"
-                                        for b, ps in sorted(bins.items()) if b >= 5), file=out)
+        cells = (f"{b / 10:.1f}+ {statistics.mean(p for p, _ in ps):.2f}/{sum(y for _, y in ps) / len(ps):.2f}"
+                 for b, ps in sorted(bins.items()) if b >= 5)
+        print(f"  {kind}: " + "  ".join(cells), file=out)
 
 
 def threshold_table(samples: Sequence[Sample], coef: Sequence[float],

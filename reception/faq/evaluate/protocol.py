@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Protocol, Sequence
 
 from ...human_request import is_human_request
-from ..loader import FaqEntry
 from ..library import build
+from ..loader import FaqEntry
 from ..semantic import Encoder
 from ..text import language
 from .datasets import HUMAN, OOS, Corpus, _rng

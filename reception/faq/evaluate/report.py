@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from ...human_request import is_human_request
-from ..loader import FaqEntry
 from ..calibrate import calibrate
+from ..loader import FaqEntry
 from ..matcher import FaqMatcher
 from .datasets import AFQMC_HUMAN, HUMAN, afqmc_human, afqmc_pairs, csds_rows, smp_rows
 from .protocol import Split, Tally
@@ -54,7 +54,8 @@ def human_request_sets(root: Path) -> dict[str, tuple[list[str], list[tuple[str,
     for shop in ("curekart", "powerplay11", "sofmattress"):
         with open(root / "hint3" / "v2" / "train" / f"{shop}_train.csv", encoding="utf-8", newline="") as fh:
             raw = [(r[0], r[1]) for r in list(csv.reader(fh))[1:] if len(r) >= 2]
-        sets[f"hint3 {shop} agent"] = ([t for t, i in raw if "AGENT" in i], [(t, i) for t, i in raw if "AGENT" not in i])
+        sets[f"hint3 {shop} agent"] = ([t for t, i in raw if "AGENT" in i],
+                                       [(t, i) for t, i in raw if "AGENT" not in i])
     human_zh = afqmc_human(root)
     others = sorted({s for a, b, _ in afqmc_pairs(root) for s in (a, b)} - set(human_zh) - {AFQMC_HUMAN})
     sets["afqmc 人工 paraphrases"] = (human_zh, [(t, "other") for t in others])
@@ -92,7 +93,8 @@ def timing_report(root: Path, n_questions: int = 10_000, out=sys.stdout) -> floa
     rng.shuffle(chinese)
     half = n_questions // 2
     questions = english[:half] + chinese[:half]
-    entries = [FaqEntry(id=f"e{i}", questions=questions[i * 10 : i * 10 + 10], answer="-") for i in range(len(questions) // 10)]
+    entries = [FaqEntry(id=f"e{i}", questions=questions[i * 10 : i * 10 + 10], answer="-")
+               for i in range(len(questions) // 10)]
     start = time.perf_counter()
     matcher = FaqMatcher(entries)
     build = time.perf_counter() - start
@@ -110,5 +112,6 @@ def timing_report(root: Path, n_questions: int = 10_000, out=sys.stdout) -> floa
     p99 = lambda xs: 1e6 * sorted(xs)[int(0.99 * len(xs))]  # noqa: E731
     print(f"\nMatch time over a {len(questions)}-question FAQ ({len(entries)} entries, built in {build:.1f}s, "
           f"calibrated in {calibrating:.1f}s from {len(calibration.samples)} matches): "
-          f"{us(times):.0f} µs/match (en {us(en):.0f}, zh {us(zh):.0f}; p99 en {p99(en):.0f}, zh {p99(zh):.0f})", file=out)
+          f"{us(times):.0f} µs/match (en {us(en):.0f}, zh {us(zh):.0f}; p99 en {p99(en):.0f}, zh {p99(zh):.0f})",
+          file=out)
     return us(times)

@@ -10,7 +10,16 @@ from typing import Sequence
 
 from .baselines import EmbeddingNearest, RapidfuzzNearest, TfidfNearest, minilm_encoder, run_baseline
 from .datasets import DEFAULT_DATASETS, load_corpora
-from .protocol import MAX_WRONG_SHARE, SEMANTIC_MAX_WRONG_SHARE, TARGET_REQUESTED, DirectResponder, ResponderFactory, Tally, make_splits, run_responder
+from .protocol import (
+    MAX_WRONG_SHARE,
+    SEMANTIC_MAX_WRONG_SHARE,
+    TARGET_REQUESTED,
+    DirectResponder,
+    ResponderFactory,
+    Tally,
+    make_splits,
+    run_responder,
+)
 from .report import HEADER, format_row, human_request_report, timing_report
 
 

@@ -5,6 +5,7 @@ import {
   $, ApiError, LANG, api, el, every, fill, formatDuration, formatPercent, formatTime, makeT, reasonLabel, session,
   setText, show, statusLabel, svg, translatePage, toast, errText, reportError,
 } from "./common.js";
+import { bt, buyerName, formatInZone, previewText } from "./buyer.js";
 
 const STRINGS = {
   zh: {
@@ -39,6 +40,16 @@ const STRINGS = {
     "chart.tip": "{h}:00–{h}:59　会话 {s}　转人工 {o}",
     "agents.title": "客服与接待量",
     "agents.none": "reception.toml 里还没有配置客服（[[agents]]）",
+    "login.demoHint": "演示店铺（没有 reception.toml）：管理令牌在启动 reception serve 的终端里，形如「demo shop: admin token for this run is …」，每次启动都会换新。",
+    "agents.demoNone": "演示店铺没有配置客服。用 reception init 生成配置文件，在 [[agents]] 中添加客服后用 --config 启动。",
+    "card.handovers.sub": "会话数，按首次转人工的原因",
+    "card.firstReply.few": "{ok}/{n} 个及时；少于 {min} 个，平台暂不考核",
+    "card.firstReply.window": "考核时段 {w}：买家转人工后 2 分钟内回复",
+    "card.firstReply.none": "考核时段 {w} 内今天还没有转人工",
+    "card.avgResponse": "平均响应时长",
+    "card.avgResponse.sub": "考核时段 {w}：买家每次等待人工回复的平均时长",
+    "card.avgResponse.none": "考核时段内还没有人工回复",
+    "tz.label": "时间为店铺时区 {tz}",
     "agents.load": "接待 {l}/{m}",
     "queue.title": "排队中",
     "queue.none": "没有买家在排队",
@@ -128,6 +139,16 @@ const STRINGS = {
     "chart.tip": "{h}:00–{h}:59  sessions {s}  handovers {o}",
     "agents.title": "Agents and load",
     "agents.none": "No agents configured in reception.toml yet ([[agents]])",
+    "login.demoHint": "Demo shop (no reception.toml): the admin token is in the terminal that runs reception serve, as \"demo shop: admin token for this run is …\"; it changes at every start.",
+    "agents.demoNone": "The demo shop has no agents. Run reception init for a config file, add agents under [[agents]] and start with --config.",
+    "card.handovers.sub": "sessions, by their first handover reason",
+    "card.firstReply.few": "{ok} of {n} in time; below {min}, the platform does not rate yet",
+    "card.firstReply.window": "Window {w}: reply within 2 min of the request",
+    "card.firstReply.none": "No handovers in the window {w} yet today",
+    "card.avgResponse": "Average response time",
+    "card.avgResponse.sub": "Window {w}: the mean wait for an agent's reply",
+    "card.avgResponse.none": "No agent replies in the window yet",
+    "tz.label": "times in the shop's timezone {tz}",
     "agents.load": "load {l}/{m}",
     "queue.title": "Queue",
     "queue.none": "Nobody is queueing",
@@ -200,6 +221,8 @@ const state = {
   openRuns: new Set(),
   stopTimer: null,
   refreshing: false,
+  demo: false,
+  timezone: null, // the shop's ([hours] timezone), from /api/v1/web/setup and the figures
 };
 
 function call(path, options = {}) {
@@ -328,12 +351,22 @@ function renderCards(s) {
   const sessions = num(s.sessions);
   const botOnly = num(s.bot_only);
   const handovers = s.handovers || {};
-  const handoverTotal = Object.values(handovers).reduce((a, b) => a + num(b), 0);
+  const handoverTotal = typeof s.human_requests === "number" ? s.human_requests
+    : Object.values(handovers).reduce((a, b) => a + num(b), 0);
+  const a = s.assessment || {};
+  const w = a.window || "";
+  if (s.timezone) state.timezone = s.timezone;
   const ratings = s.ratings || {};
   const rs = num(ratings.satisfied), rn = num(ratings.neutral), rd = num(ratings.dissatisfied);
   const rTotal = rs + rn + rd;
-  const first = rate(s.first_reply_2min_rate);
-  if (s.date) setText($("#today"), s.date);
+  const first = rate(a.first_reply_2min_rate ?? s.first_reply_2min_rate);
+  const requests = num(a.human_requests);
+  const few = requests > 0 && requests < num(a.min_volume);
+  const firstSub = !requests ? t("card.firstReply.none", { w })
+    : few ? t("card.firstReply.few", { ok: num(a.first_replies_in_time), n: requests, min: num(a.min_volume) })
+      : t("card.firstReply.window", { w });
+  const avg = a.avg_response_seconds;
+  if (s.date) setText($("#today"), s.timezone ? `${s.date} (${s.timezone})` : s.date);
 
   const reasonChips = Object.entries(handovers)
     .filter(([, n]) => num(n) > 0)
@@ -353,13 +386,13 @@ function renderCards(s) {
     card(t("card.botOnly"), sessions ? formatPercent(botOnly / sessions) : "—",
       t("card.botOnly.sub", { n: botOnly, total: sessions }), null, "bot_only"),
     card(t("card.handovers"), String(handoverTotal),
-      reasonChips.length ? reasonChips : t("card.handovers.none"), null, "handovers"),
+      reasonChips.length ? [t("card.handovers.sub"), " ", ...reasonChips] : t("card.handovers.none"), null, "handovers"),
     card(t("card.firstReply"),
-      el("span", { class: first === null ? "" : first >= 0.9 ? "good" : first < 0.7 ? "bad" : "", text: formatPercent(first) }),
-      t("card.firstReply.sub"), null, "first_reply"),
-    card(t("card.avgFirst"),
-      s.avg_first_reply_seconds === null || s.avg_first_reply_seconds === undefined ? "—" : formatDuration(s.avg_first_reply_seconds),
-      t("card.avgFirst.sub"), null, "avg_first_reply"),
+      el("span", { class: first === null || few ? "" : first >= 0.9 ? "good" : first < 0.7 ? "bad" : "", text: formatPercent(first) }),
+      firstSub, null, "first_reply"),
+    card(t("card.avgResponse"),
+      avg === null || avg === undefined ? "—" : formatDuration(avg),
+      avg === null || avg === undefined ? t("card.avgResponse.none") : t("card.avgResponse.sub", { w }), null, "avg_first_reply"),
     card(t("card.ratings"), rTotal ? formatPercent(rs / rTotal) : "—",
       rTotal ? t("card.ratings.sub", { s: rs, n: rn, d: rd }) : t("card.ratings.none"), ratingBar, "ratings"));
 }
@@ -426,7 +459,7 @@ function renderAgents(agents) {
   state.agents = agents;
   setText($("#agents-count"), String(agents.length));
   if (!agents.length) {
-    fill($("#agents"), el("div", { class: "empty", text: t("agents.none") }));
+    fill($("#agents"), el("div", { class: "empty", testid: "ad-agents-none", text: t(state.demo ? "agents.demoNone" : "agents.none") }));
   } else {
     const order = { online: 0, suspended: 1, offline: 2 };
     const sorted = [...agents].sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3) || a.id.localeCompare(b.id));
@@ -468,13 +501,21 @@ function renderQueue(queue) {
       el("th", { text: t("col.group") }), el("th", { text: t("col.reason") }), el("th", { class: "num", text: t("col.waiting") }))),
     el("tbody", {}, ...queue.map((c) => el("tr", { testid: "ad-queue-item", dataset: { conversationId: c.conversation_id } },
       el("td", { class: "num", text: c.position ?? "" }),
-      el("td", { class: "cell-id", text: c.customer_id }),
+      buyerCell(c),
       el("td", { text: c.group || "—" }),
       el("td", { text: reasonLabel(c.handover_reason) || "—" }),
       el("td", { class: "num", text: waited(c) })))))));
 }
 
+/** The buyer: display name (the id on hover) and the last message's preview. */
+function buyerCell(c) {
+  return el("td", { class: "cell-buyer" },
+    el("div", { class: "cell-name", testid: "ad-buyer-name", text: buyerName(c), title: c.customer_id }),
+    previewText(c) ? el("div", { class: "cell-preview", testid: "ad-buyer-preview", text: previewText(c) }) : null);
+}
+
 function waited(c) {
+  if (typeof c.wait_seconds === "number") return formatDuration(c.wait_seconds);
   if (typeof c.waiting_seconds === "number") return formatDuration(c.waiting_seconds);
   const since = c.queued_at || c.pooled_at || c.asked_human_at;
   return since ? formatDuration((Date.now() - new Date(since).getTime()) / 1000) : "—";
@@ -485,7 +526,9 @@ function waited(c) {
 function renderPool(data) {
   const pool = data.pool || [];
   setText($("#pool-count"), String(pool.length));
-  setText($("#pool-next"), data.next_run ? t("pool.next", { t: data.next_run }) : t("pool.noNext"));
+  if (data.timezone) state.timezone = data.timezone;
+  const zone = state.timezone ? ` · ${t("tz.label", { tz: state.timezone })}` : "";
+  setText($("#pool-next"), (data.next_run ? t("pool.next", { t: data.next_run }) : t("pool.noNext")) + zone);
   const ids = pool.map((c) => c.conversation_id);
   state.poolIds = ids;
   for (const id of [...state.poolSelected]) if (!ids.includes(id)) state.poolSelected.delete(id);
@@ -523,10 +566,10 @@ function renderPool(data) {
       box.checked = state.poolSelected.has(c.conversation_id);
       return el("tr", { testid: "ad-pool-item", dataset: { conversationId: c.conversation_id } },
         el("td", { class: "check" }, box),
-        el("td", { class: "cell-id", text: c.customer_id }),
+        buyerCell(c),
         el("td", { text: c.group || "—" }),
-        el("td", { text: reasonLabel(c.handover_reason) || "—" }),
-        el("td", { class: "num", text: formatTime(c.pooled_at || c.created_at) }));
+        el("td", { testid: "ad-pool-reason", text: c.handover_reason ? reasonLabel(c.handover_reason) : bt("reason.none") }),
+        el("td", { class: "num", testid: "ad-pool-time", text: state.timezone ? formatInZone(c.pooled_at || c.created_at, state.timezone) : formatTime(c.pooled_at || c.created_at) }));
     })))));
   updatePoolButtons();
 }
@@ -625,7 +668,7 @@ function renderRuns(runs) {
     const trigger = t(`trigger.${run.trigger}`);
     return el("li", { class: "run", testid: "ad-run", dataset: { runId: key } },
       el("div", { class: "row" },
-        el("strong", { text: formatTime(run.at) }),
+        el("strong", { text: state.timezone ? formatInZone(run.at, state.timezone) : formatTime(run.at) }),
         el("span", { class: "badge", text: trigger.startsWith("trigger.") ? run.trigger : trigger }),
         el("span", { class: "muted", text: run.operator }),
         el("span", { class: "muted", text: t("runs.counts", { c: num(run.considered), a: num(run.assigned), cap: num(run.cap) }) })),
@@ -736,6 +779,11 @@ function wire() {
   $("#pool-run").addEventListener("click", runPool);
   $("#try-form").addEventListener("submit", tryFaq);
   initFaqSection(call, t);
+  api("/api/v1/web/setup").then((setup) => {
+    state.demo = Boolean(setup.demo);
+    state.timezone = state.timezone || setup.timezone || null;
+    if (state.demo) setText($("#login-hint"), t("login.demoHint"));
+  }).catch(() => {});
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);

@@ -3,6 +3,9 @@ import {
   $, ApiError, LANG, api, bilingual, el, fill, formatClock, formatDuration, formatTime, makeT, reasonLabel, session,
   setText, show, statusLabel, translatePage, toast, errText, reportError,
 } from "./common.js";
+import { createWaiting } from "./agent-waiting.js";
+import { photoLabel, photoNode, wirePhotoSending } from "./photos.js";
+import { buyerName, buyerRows, previewText } from "./buyer.js";
 
 const STRINGS = {
   zh: {
@@ -26,6 +29,8 @@ const STRINGS = {
     "live.connecting": "连接中…",
     "live.polling": "连接断开，每 15 秒刷新",
     "conv.none": "从左侧选择一个会话开始接待",
+    "conv.noneAbove": "从上方列表选择一个会话开始接待",
+    "login.demo": "这是演示店铺（没有 reception.toml），没有配置客服账号。要试用工作台，请用 reception init 生成配置，在 [[agents]] 中添加客服后用 --config 启动。",
     "conv.close": "结束会话",
     "conv.closed": "会话已结束，已邀请买家评价",
     "conv.gone": "这个会话已不在您名下（已转接或已结束）",
@@ -73,7 +78,7 @@ const STRINGS = {
     "orders.status.shipped": "已发货",
     "orders.status.delivered": "已签收",
     "orders.status.after_sale": "售后中",
-    "info.buyer": "买家",
+    "info.buyer": "买家编号",
     "info.channel": "渠道",
     "info.group": "分组",
     "info.entry": "入口",
@@ -113,6 +118,8 @@ const STRINGS = {
     "live.connecting": "Connecting…",
     "live.polling": "Disconnected, refreshing every 15 s",
     "conv.none": "Pick a conversation on the left",
+    "conv.noneAbove": "Pick a conversation from the list above",
+    "login.demo": "This is the demo shop (no reception.toml): it has no agent accounts. To try the workbench, run reception init, add agents under [[agents]] and start with --config.",
     "conv.close": "Close",
     "conv.closed": "Closed; the buyer was asked for a rating",
     "conv.gone": "This conversation is no longer yours (transferred or closed)",
@@ -160,7 +167,7 @@ const STRINGS = {
     "orders.status.shipped": "Shipped",
     "orders.status.delivered": "Delivered",
     "orders.status.after_sale": "After-sale",
-    "info.buyer": "Buyer",
+    "info.buyer": "Buyer id",
     "info.channel": "Channel",
     "info.group": "Group",
     "info.entry": "Entry",
@@ -309,6 +316,16 @@ async function resume() {
 
 function start(agent) {
   state.agent = agent;
+  state.waiting = state.waiting || createWaiting({
+    call, agent: () => state.agent,
+    onAccepted: (id) => {
+      state.waiting.setOpen(false);
+      state.selected = id;
+      session.set(SELECTED_KEY, id);
+      refreshList(true);
+    },
+  });
+  state.waiting.refresh();
   show($("#login"), false);
   show($("#app"));
   renderAgent();
@@ -446,10 +463,11 @@ function fillItem(item, conv) {
   if (conv.reminded) meta.push(el("span", { class: "badge red", testid: "ag-reminded", text: t("reminded") }));
   fill(item,
     el("div", { class: "row" },
-      el("span", { class: "buyer", text: conv.customer_id, title: conv.customer_id }),
+      el("span", { class: "buyer", testid: "ag-conv-name", text: buyerName(conv), title: conv.customer_id }),
       el("span", { class: "countdown", testid: "ag-countdown", title: t("countdown.title"),
         dataset: { conversationId: conv.conversation_id } })),
     el("div", { class: "meta" }, ...meta),
+    previewText(conv) ? el("div", { class: "meta preview", text: previewText(conv) }) : null,
     el("div", { class: "meta" },
       el("span", { class: "waiting", dataset: { conversationId: conv.conversation_id } }),
       el("span", { class: "faint", text: conv.channel })));
@@ -532,7 +550,7 @@ function closeView() {
 }
 
 function renderConvHeader(conv) {
-  setText($("#conv-buyer"), conv.customer_id);
+  setText($("#conv-buyer"), buyerName(conv));
   const meta = [el("span", { text: conv.channel })];
   if (conv.group) meta.push(el("span", { class: "badge", text: conv.group }));
   if (conv.handover_reason) meta.push(el("span", { class: "badge accent", text: reasonLabel(conv.handover_reason) }));
@@ -543,16 +561,15 @@ function renderConvHeader(conv) {
 
 function renderBuyerInfo(conv) {
   const rows = [
-    ["info.buyer", conv.customer_id],
-    ["info.channel", conv.channel],
-    ["info.group", conv.group],
-    ["info.entry", conv.entry],
-    ["info.reason", conv.handover_reason ? reasonLabel(conv.handover_reason) : null],
-    ["info.intent", conv.intent],
-    ["info.assigned", formatTime(conv.assigned_at)],
-    ["info.lang", conv.lang ? t(`lang.${conv.lang}`) : null],
+    ...buyerRows(conv, state.auth && state.auth.id),
+    [t("info.buyer"), conv.customer_id],
+    [t("info.channel"), conv.channel],
+    [t("info.group"), conv.group],
+    [t("info.reason"), conv.handover_reason ? reasonLabel(conv.handover_reason) : null],
+    [t("info.intent"), conv.intent],
+    [t("info.assigned"), formatTime(conv.assigned_at)],
   ].filter(([, v]) => v);
-  fill($("#buyer-info"), ...rows.flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v })]));
+  fill($("#buyer-info"), ...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   loadOrders(conv.conversation_id);
 }
 
@@ -651,6 +668,7 @@ function messageNode(m) {
     bubble.appendChild(el("div", { class: "card" },
       el("strong", { text: t(`msg.card.${m.card.type}`) }), el("span", { class: "mono", text: m.card.id })));
   }
+  if (m.image) bubble.appendChild(photoNode(m.image, () => state.auth && state.auth.token));
   return el("div", { class: classes.join(" "), testid: "ag-message", dataset: { sender: m.sender, kind: m.kind || "" } },
     by.length ? el("div", { class: "by" }, ...by) : null,
     bubble,
@@ -677,7 +695,7 @@ async function loadHistory() {
         el("span", { class: "faint", text: `${t(`conv.status.${c.status}`)} · ${t("history.msgs", { n: (c.messages || []).length })}` })),
       el("div", { class: "history-msgs" }, ...(c.messages || []).map((m) => el("div", { class: "line" },
         el("span", { class: "who", text: t(`sender.${m.sender}`) }),
-        el("span", { class: "txt", text: m.text || (m.card ? `[${t(`msg.card.${m.card.type}`)}] ${m.card.id}` : "") })))))));
+        el("span", { class: "txt", text: m.text || (m.card ? `[${t(`msg.card.${m.card.type}`)}] ${m.card.id}` : m.image ? photoLabel() : "") })))))));
   } catch (err) {
     if (state.selected !== id) return;
     fill(box, el("div", { class: "error-text", text: errText(err) }));
@@ -921,6 +939,8 @@ function onLive(data) {
     }
     scheduleRefresh(false);
   } else if (data.type === "changed") {
+    if (state.waiting) state.waiting.schedule(); // the queue and pool of the agent's groups, and the count
+    if (data.waiting) return; // about a buyer waiting for the agent's groups, not one of theirs
     const mine = data.conversation_id && data.conversation_id === state.selected;
     if (data.event === "conversation.assigned") newBuyer(data.conversation_id);
     scheduleRefresh(Boolean(mine) || !data.conversation_id);
@@ -1020,6 +1040,16 @@ function wire() {
     if (state.confirmedText !== null && input.value.trim() !== state.confirmedText) hideWarnings();
   });
   $("#reply-send").addEventListener("click", () => send(false));
+  wirePhotoSending({
+    input, sendButton: $("#reply-send"), conversation: () => state.selected, token: () => state.auth && state.auth.token,
+    sent: (id) => {
+      if (state.selected === id) {
+        state.messagesSig = "";
+        loadMessages();
+      }
+      refreshList(false);
+    },
+  });
   $("#send-anyway").addEventListener("click", () => send(true));
   $("#warn-edit").addEventListener("click", () => {
     hideWarnings();
@@ -1035,6 +1065,7 @@ function wire() {
     if (!document.hidden && state.auth) scheduleRefresh(true);
   });
   setLive("connecting");
+  api("/api/v1/web/setup").then((setup) => show($("#login-demo"), Boolean(setup.demo) && !setup.agents)).catch(() => {});
 }
 
 wire();

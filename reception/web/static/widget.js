@@ -14,7 +14,11 @@
  *        -> message {client_id, text?, card?}   <- message (echo, replies…) status {status, handover}
  *        <- error {code, message, client_id?}
  *
- * Shops and tests: window.receptionWidget = { open(), close(), toggle(), send(text) }.
+ *   POST /api/v1/webchat/images?client_id=…  (Authorization: Bearer <token>, the photo as the body)
+ *        the photo becomes the buyer's message; its copy comes back over the socket with `image`
+ *   GET  /api/v1/media/{id}[/thumb]  (Authorization: Bearer <token>): a photo, shown as a blob: URL
+ *
+ * Shops and tests: window.receptionWidget = { open(), close(), toggle(), send(text), sendPhoto(file) }.
  * Every text is inserted with textContent, never innerHTML.
  */
 (() => {
@@ -74,6 +78,19 @@
       orderNo: '订单号：',
       tooLong: `消息太长了，请控制在 ${MAX_TEXT} 字以内`,
       errorGeneric: '消息发送失败，请稍后再试',
+      photo: '图片',
+      attach: '发送图片',
+      openPhoto: '查看大图',
+      closePhoto: '关闭图片',
+      uploading: (p) => `上传中 ${p}%`,
+      photoFailed: '图片发送失败',
+      photoErrors: {
+        image_too_large: '图片太大了，请发送 10 MB 以内的图片',
+        unsupported_image_type: '只能发送 JPEG、PNG、WebP 或 HEIC 图片',
+        not_an_image: '这个文件不是图片，请重新选择',
+        invalid_image: '图片已损坏，无法读取，请重新选择',
+        image_too_many_pixels: '图片尺寸太大了，请压缩后再发送',
+      },
       errors: {
         invalid_message: '这条消息无法发送，请修改后再试',
         invalid_frame: '这条消息无法发送，请修改后再试',
@@ -109,6 +126,19 @@
       orderNo: 'Order ',
       tooLong: `This message is too long (at most ${MAX_TEXT} characters).`,
       errorGeneric: 'The message could not be sent. Please try again.',
+      photo: 'Photo',
+      attach: 'Send a photo',
+      openPhoto: 'View full size',
+      closePhoto: 'Close photo',
+      uploading: (p) => `Uploading ${p}%`,
+      photoFailed: 'The photo was not sent',
+      photoErrors: {
+        image_too_large: 'This photo is too large. Please send one under 10 MB.',
+        unsupported_image_type: 'Only JPEG, PNG, WebP or HEIC photos can be sent.',
+        not_an_image: 'This file is not a photo. Please choose another.',
+        invalid_image: 'This photo is damaged and cannot be read. Please choose another.',
+        image_too_many_pixels: 'This photo is too large. Please make it smaller and try again.',
+      },
       errors: {
         invalid_message: 'This message could not be sent. Please change it and try again.',
         invalid_frame: 'This message could not be sent. Please change it and try again.',
@@ -221,6 +251,11 @@
   const iconBox = () => svg(22, [
     ['path', { d: 'M12 3l8 4v10l-8 4-8-4V7z', ...stroke }],
     ['path', { d: 'M4 7l8 4 8-4M12 11v10', ...stroke }],
+  ]);
+  const iconPhoto = () => svg(22, [
+    ['rect', { x: '3.5', y: '5', width: '17', height: '14', rx: '2.5', ...stroke }],
+    ['circle', { cx: '9', cy: '10', r: '1.6', ...stroke }],
+    ['path', { d: 'M4 17l5-4.5 3.5 3 3-2.5 4.5 4', ...stroke }],
   ]);
   const iconWave = () => svg(34, [
     ['path', { d: 'M12 3.2c-5 0-9 3.4-9 7.7 0 2.4 1.3 4.6 3.3 6l-.6 3.2c-.1.5.4.9.9.7l3.6-1.7c.6.1 1.2.2 1.8.2 5 0 9-3.4 9-7.7S17 3.2 12 3.2z', fill: 'currentColor' }],
@@ -401,6 +436,30 @@
 .rw-send[data-empty] { opacity: .55; }
 .rw-error { margin: 6px 6px 0; font-size: 12px; line-height: 1.4; color: #d4380d; }
 
+.rw-attach {
+  flex: none; width: 40px; height: 40px; padding: 0; border: 0; border-radius: 50%; cursor: pointer;
+  display: flex; align-items: center; justify-content: center; background: #f5f6f7; color: #5c626b;
+}
+.rw-attach:hover { background: var(--rw-accent-soft); color: var(--rw-accent); }
+.rw-attach:focus-visible { outline: 3px solid #ffc2a3; outline-offset: 2px; }
+.rw-photo {
+  display: block; padding: 0; border: 0; margin: 0; border-radius: 12px; overflow: hidden; cursor: zoom-in;
+  background: #e9ebee; max-width: 100%;
+}
+.rw-text + .rw-photo, .rw-photo + .rw-text { margin-top: 8px; }
+.rw-bubble-photo { padding: 4px; }
+.rw-photo img { display: block; width: 200px; max-width: 100%; height: auto; min-height: 48px; object-fit: cover; }
+.rw-progress { position: relative; height: 4px; margin-top: 6px; border-radius: 2px; background: rgba(255, 255, 255, .45); overflow: hidden; }
+.rw-progress > i { position: absolute; inset: 0 auto 0 0; width: 0; background: #fff; transition: width .15s linear; }
+.rw-panel[data-drop] .rw-body { outline: 3px dashed var(--rw-accent); outline-offset: -8px; }
+.rw-drop { position: absolute; inset: auto 0 88px 0; text-align: center; color: var(--rw-accent); font-weight: 600; pointer-events: none; }
+.rw-viewer {
+  position: absolute; inset: 0; z-index: 5; display: flex; align-items: center; justify-content: center;
+  padding: 52px 12px 12px; background: rgba(15, 18, 22, .9);
+}
+.rw-viewer img { max-width: 100%; max-height: 100%; object-fit: contain; border-radius: 6px; background: #fff; }
+.rw-viewer .rw-close { position: absolute; top: 8px; right: 8px; }
+
 @media (max-width: 479.98px) {
   .rw-panel { inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; animation: none; }
   .rw-open .rw-button { display: none; }
@@ -408,6 +467,7 @@
   .rw-header { padding-top: max(14px, env(safe-area-inset-top)); }
   .rw-footer { padding-bottom: max(12px, env(safe-area-inset-bottom)); }
   .rw-input { font-size: 16px; } /* no zoom-on-focus on iOS */
+  .rw-photo img { width: 180px; }
 }
 @media (max-height: 520px) and (min-width: 480px) {
   .rw-panel { bottom: 92px; max-height: calc(100vh - 104px); }
@@ -478,7 +538,13 @@
   });
   const sendBtn = h('button', { type: 'button', class: 'rw-send', 'data-testid': 'rw-send', 'data-empty': true, text: T.send });
   const errorLine = h('div', { class: 'rw-error', 'data-testid': 'rw-error', role: 'alert', hidden: true });
-  const footer = h('div', { class: 'rw-footer' }, h('div', { class: 'rw-compose' }, input, sendBtn), errorLine);
+  const PHOTO_TYPES = 'image/jpeg,image/png,image/webp,image/heic,image/heif';
+  const photoInput = h('input', { type: 'file', accept: PHOTO_TYPES, hidden: true, 'data-testid': 'rw-photo-input' });
+  const attachBtn = h('button', {
+    type: 'button', class: 'rw-attach', 'data-testid': 'rw-attach', 'aria-label': T.attach, title: T.attach,
+  }, iconPhoto());
+  const footer = h('div', { class: 'rw-footer' }, h('div', { class: 'rw-compose' }, attachBtn, input, sendBtn, photoInput),
+    errorLine);
 
   const panel = h('div', {
     class: 'rw-panel', id: 'rw-panel', 'data-testid': 'rw-panel', role: 'dialog', 'aria-labelledby': 'rw-title',
@@ -531,6 +597,109 @@
       h('span', { class: 'rw-card-body' },
         h('span', { class: 'rw-card-title', text: isOrder ? T.order : T.product }),
         h('span', { class: 'rw-card-id', text: (isOrder ? T.orderNo : T.productNo) + String(card.id == null ? '' : card.id) })));
+  }
+
+  // -- photos: fetched with the buyer's token, shown as blob: URLs (a photo's URL alone shows nothing) --------
+  const photoBlobs = new Map(); // url -> Promise<blob: URL>
+  function photoSrc(url) {
+    if (!photoBlobs.has(url)) {
+      const loading = fetch(SERVER + url, {
+        headers: { Authorization: `Bearer ${token}` }, credentials: 'omit', mode: 'cors', cache: 'default',
+      }).then((res) => {
+        if (!res.ok) throw new Error(`photo: HTTP ${res.status}`);
+        return res.blob();
+      }).then((blob) => URL.createObjectURL(blob));
+      loading.catch(() => photoBlobs.delete(url));
+      photoBlobs.set(url, loading);
+    }
+    return photoBlobs.get(url);
+  }
+
+  function buildPhoto(image, localUrl) {
+    const ok = image && typeof image.thumb_url === 'string' && /^\/api\/v1\/media\/[A-Za-z0-9_-]+\/thumb$/.test(image.thumb_url);
+    const width = image && Number(image.width) > 0 ? Number(image.width) : 4;
+    const height = image && Number(image.height) > 0 ? Number(image.height) : 3;
+    const img = h('img', { alt: T.photo, 'data-testid': 'rw-photo-img' });
+    img.style.setProperty('aspect-ratio', `${width} / ${height}`);
+    const btn = h('button', { type: 'button', class: 'rw-photo', 'data-testid': 'rw-photo', 'aria-label': T.openPhoto, title: T.openPhoto }, img);
+    if (localUrl) {
+      img.src = localUrl;
+      btn.disabled = true;
+    } else if (ok) {
+      photoSrc(image.thumb_url).then((src) => { img.src = src; img.setAttribute('data-loaded', 'true'); }).catch(() => {});
+      btn.addEventListener('click', () => openViewer(image.url));
+    }
+    return btn;
+  }
+
+  let viewer = null;
+  function openViewer(url) {
+    if (typeof url !== 'string' || !/^\/api\/v1\/media\/[A-Za-z0-9_-]+$/.test(url)) return;
+    if (!viewer) {
+      const closeView = h('button', { type: 'button', class: 'rw-close', 'data-testid': 'rw-viewer-close', 'aria-label': T.closePhoto, title: T.closePhoto }, iconClose(22));
+      viewer = h('div', { class: 'rw-viewer', 'data-testid': 'rw-viewer', role: 'dialog', 'aria-label': T.photo, hidden: true, tabindex: '-1' },
+        closeView, h('img', { alt: T.photo, 'data-testid': 'rw-viewer-img' }));
+      const hide = () => { viewer.hidden = true; viewer.querySelector('img').removeAttribute('src'); };
+      closeView.addEventListener('click', hide);
+      viewer.addEventListener('click', (ev) => { if (ev.target === viewer) hide(); });
+      viewer.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.stopPropagation(); hide(); } });
+      panel.append(viewer);
+    }
+    const img = viewer.querySelector('img');
+    img.removeAttribute('src');
+    viewer.hidden = false;
+    viewer.focus({ preventScroll: true });
+    photoSrc(url).then((src) => { img.src = src; }).catch(() => showError(T.photoFailed));
+  }
+
+  const PHOTO_MAX = 10 * 1024 * 1024; // the server's default ([media] max_bytes); it checks again
+  async function sendPhoto(file) {
+    if (!file || typeof file.size !== 'number') return null;
+    if (file.type && !PHOTO_TYPES.split(',').includes(file.type)) { showError(T.photoErrors.unsupported_image_type); return null; }
+    if (file.size > PHOTO_MAX) { showError(T.photoErrors.image_too_large); return null; }
+    showError('');
+    open();
+    const clientId = uuid();
+    const local = URL.createObjectURL(file);
+    renderPending({ client_id: clientId, localPhoto: local }, 'sending');
+    const el = pendingEls.get(clientId);
+    const bar = el && el.querySelector('.rw-progress > i');
+    const foot = el && el.querySelector('.rw-foot');
+    try {
+      if (!token || !sessionChecked) await openSession();
+      await new Promise((resolve, reject) => {
+        // XMLHttpRequest: fetch cannot report an upload's progress
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', `${SERVER}/api/v1/webchat/images?client_id=${encodeURIComponent(clientId)}`);
+        xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+        xhr.upload.onprogress = (ev) => {
+          if (!ev.lengthComputable) return;
+          const p = Math.round((ev.loaded / ev.total) * 100);
+          if (bar) bar.style.setProperty('width', `${p}%`);
+          if (foot) foot.textContent = T.uploading(p);
+        };
+        xhr.onerror = () => reject(new Error(T.photoFailed));
+        xhr.onload = () => {
+          let data = null;
+          try { data = JSON.parse(xhr.responseText); } catch (_) { data = null; }
+          if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
+          const code = data && data.error && data.error.code;
+          reject(new Error((code && T.photoErrors[code]) || T.photoFailed));
+        };
+        xhr.send(file);
+      });
+      if (foot && pendingEls.has(clientId)) foot.textContent = T.sending; // its copy comes over the socket
+      start();
+    } catch (err) {
+      markFailed(clientId);
+      showError((err && err.message) || T.photoFailed);
+    }
+    return clientId;
+  }
+
+  function photoFrom(list) {
+    return Array.from(list || []).find((f) => f && typeof f.type === 'string' && f.type.startsWith('image/')) || null;
   }
 
   function buildRating(seq) {
@@ -586,6 +755,14 @@
     const bubble = h('div', { class: 'rw-bubble' });
     if (text) bubble.append(h('div', { class: 'rw-text', text }));
     if (m.card && typeof m.card === 'object') bubble.append(buildCard(m.card));
+    if (m.image && typeof m.image === 'object') {
+      bubble.classList.add('rw-bubble-photo');
+      bubble.append(buildPhoto(m.image));
+    }
+    if (m.localPhoto) {
+      bubble.classList.add('rw-bubble-photo');
+      bubble.append(buildPhoto(null, m.localPhoto), h('div', { class: 'rw-progress', 'data-testid': 'rw-progress' }, h('i')));
+    }
     row.append(bubble);
     if (sender === 'buyer') {
       const foot = state === 'sending' ? T.sending : state === 'failed' ? T.failed : time;
@@ -672,7 +849,7 @@
 
   function slim(m) {
     const out = {};
-    for (const k of ['seq', 'conversation_id', 'sender', 'text', 'created_at', 'client_id', 'kind', 'card', 'agent_name']) {
+    for (const k of ['seq', 'conversation_id', 'sender', 'text', 'created_at', 'client_id', 'kind', 'card', 'agent_name', 'image']) {
       if (m[k] != null) out[k] = m[k];
     }
     return out;
@@ -709,7 +886,7 @@
   }
 
   function renderPending(item, state) {
-    const el = buildMessage({ sender: 'buyer', text: item.text, card: item.card, client_id: item.client_id }, state || 'sending');
+    const el = buildMessage({ sender: 'buyer', text: item.text, card: item.card, client_id: item.client_id, localPhoto: item.localPhoto }, state || 'sending');
     list.append(el);
     pendingEls.set(item.client_id, el);
     refreshEmpty();
@@ -934,6 +1111,8 @@
   function transmit(item) {
     if (!synced || item.sentOn === wsGen) return;
     const frame = { type: 'message', client_id: item.client_id };
+    // the page the buyer writes from, for the agent (kept when a conversation starts); no #fragment
+    frame.page = { url: String(location.href).split('#')[0].slice(0, 2048), title: String(document.title || '').slice(0, 200) };
     if (item.text) frame.text = item.text;
     if (item.card) frame.card = { type: item.card.type, id: String(item.card.id) };
     if (sendFrame(frame)) {
@@ -1071,6 +1250,33 @@
 
   button.addEventListener('click', () => (isOpen ? close() : open()));
   closeBtn.addEventListener('click', close);
+  attachBtn.addEventListener('click', () => photoInput.click());
+  photoInput.addEventListener('change', () => {
+    const file = photoFrom(photoInput.files);
+    photoInput.value = '';
+    if (file) sendPhoto(file);
+  });
+  input.addEventListener('paste', (ev) => {
+    const items = Array.from((ev.clipboardData && ev.clipboardData.items) || []);
+    const item = items.find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+    if (!item) return;
+    ev.preventDefault();
+    sendPhoto(item.getAsFile());
+  });
+  const hasFiles = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes('Files');
+  panel.addEventListener('dragover', (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    panel.setAttribute('data-drop', '');
+  });
+  panel.addEventListener('dragleave', (ev) => { if (ev.target === panel || !panel.contains(ev.relatedTarget)) panel.removeAttribute('data-drop'); });
+  panel.addEventListener('drop', (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    panel.removeAttribute('data-drop');
+    const file = photoFrom(ev.dataTransfer.files);
+    if (file) sendPhoto(file);
+  });
   sendBtn.addEventListener('click', sendFromInput);
   input.addEventListener('input', autosize);
   input.addEventListener('keydown', (ev) => {
@@ -1117,6 +1323,8 @@
       if (text && typeof text === 'object') return queueMessage(text.text, text.card);
       return queueMessage(text);
     },
+    /** Send a photo (a File or Blob of JPEG, PNG, WebP or HEIC) as the buyer; resolves to its client id. */
+    sendPhoto,
     get isOpen() { return isOpen; },
   };
 

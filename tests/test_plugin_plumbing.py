@@ -120,3 +120,20 @@ def test_a_plugin_written_for_the_old_register_routes_is_told_in_one_line(tmp_pa
         create_app(make_settings(tmp_path), plugins=[OldStyle()])
     assert "hook 'register_routes'" in str(refused.value) and "route, reception" in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+async def test_a_routing_change_that_raises_after_staging_leaves_memory_as_the_disk_has_it(shop) -> None:
+    """`Router.change` rebuilds the router's copy when the code inside it raises, not only when the write fails:
+    an agent set online in memory by a change that then failed is offline again, as the database says."""
+    s = await shop()
+    router = s.reception.router
+    alice = router.book.get("shop:alice")
+    assert alice is not None and alice.status == "offline"
+    with pytest.raises(RuntimeError, match="a bug after the change"):
+        async with router.change() as tx:
+            router.set_status(tx, alice, "online", s.reception.clock.now())
+            assert router.book.get("shop:alice").status == "online"  # changed in memory, staged, not written
+            raise RuntimeError("a bug after the change")
+    assert router.book.get("shop:alice").status == "offline"
+    agents = (await s.call("GET", "/api/v1/agents"))["agents"]
+    assert [a["status"] for a in agents if a["id"] == "shop:alice"] == ["offline"]

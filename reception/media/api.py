@@ -28,16 +28,12 @@ from pydantic import TypeAdapter, ValidationError
 from .. import auth
 from ..channels.webchat import NAME as WEBCHAT, WebchatChannel
 from ..core import RECEPTION, Reception
-from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response
-from ..models import Identifier, Inbound
+from ..models import Identifier, Image, Inbound
 from ..openapi import Query, Routes
 from ..pipeline import MessageConflict
-from ..routing import work
-from ..routing.actions import RoutingError
-from ..routing.conversation_api import load, require_holder
-from ..routing.views import message_view
+from ..routing.conversation_api import answer_buyer, load, require_holder
 from .files import ID
 from .image import EXTENSIONS, ImageRefused, heif_available
 from .intake import media_of
@@ -121,11 +117,7 @@ async def _buyer_upload(request: web.Request) -> web.Response:
     client_id = request.query.get("client_id")
     if client_id is not None and not _identifier(client_id):
         raise ApiError(422, "invalid_field", "client_id: 1-128 characters, no control characters")
-    media = media_of(reception)
-    try:
-        image = await media.store(await media.read_upload(request))
-    except ImageRefused as exc:
-        raise _refused(exc) from None
+    image = await _upload(reception, request)
     inbound = Inbound(channel=WEBCHAT, customer_id=customer_id, message_id=client_id, image=image)
     try:
         outcome = await reception.receive(inbound)
@@ -151,19 +143,16 @@ async def agent_upload(request: web.Request) -> web.Response:
     require_holder(who, conv)
     if conv.status == "closed":
         raise ApiError(409, "conversation_closed", "the conversation is closed")
+    return await answer_buyer(reception, who, conv, "", image=await _upload(reception, request))
+
+
+async def _upload(reception: Reception, request: web.Request) -> Image:
+    """The request's photo, checked, re-encoded and stored; a refusal as its JSON error."""
     media = media_of(reception)
     try:
-        image = await media.store(await media.read_upload(request))
+        return await media.store(await media.read_upload(request))
     except ImageRefused as exc:
         raise _refused(exc) from None
-    try:
-        message = await work.reply(reception, conv, who.agent_id or "admin", "", image=image,
-                                   check=lambda live: require_holder(who, live))
-    except Refused as exc:
-        raise ApiError(422, exc.code, str(exc)) from None
-    except RoutingError as exc:
-        raise ApiError(exc.status, exc.code, str(exc)) from None
-    return json_response({"message": message_view(message), "warnings": message.warnings})
 
 
 # -- serving a photo ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..core import RECEPTION, Reception
 from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
-from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, clean_text
+from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, Image, clean_text
 from ..openapi import Routes
 from . import work
 from .actions import RoutingError
@@ -94,8 +94,15 @@ async def post_message(request: web.Request) -> web.Response:
     reception, who, conv = await load(request)
     body = await read_body(request, ReplyBody)
     require_holder(who, conv)
+    return await answer_buyer(reception, who, conv, body.text)
+
+
+async def answer_buyer(reception: Reception, who: Caller, conv: Conversation, text: str,
+                       image: Image | None = None) -> web.Response:
+    """The holder (or the admin) writes to the buyer (`text`, or a stored photo `image`): the API's answer,
+    with a refusal (compliance) or a routing change meanwhile (the buyer moved) as its JSON error."""
     try:
-        message = await work.reply(reception, conv, who.agent_id or "admin", body.text,
+        message = await work.reply(reception, conv, who.agent_id or "admin", text, image=image,
                                    check=lambda live: require_holder(who, live))
     except Refused as exc:
         raise ApiError(422, exc.code, str(exc)) from None

@@ -16,6 +16,8 @@ surface with advisory locks, a lease and LISTEN/NOTIFY):
   instance, the holder of the lease, and moves when it dies;
 - `publish(events)`: stored events told to the live listeners of the other
   instances (a widget on one, an agent's workbench on another).
+- `signal(notice)`: an ephemeral notice ("typing…", a read receipt's live
+  word, `reception.presence`) told to the other instances, never stored.
 """
 
 from __future__ import annotations
@@ -89,3 +91,6 @@ class Local:
 
     async def publish(self, events: list[Event]) -> None:
         """No other instance to tell."""
+
+    async def signal(self, notice: dict[str, Any]) -> None:
+        """An ephemeral notice (`reception.presence`): no other instance to tell."""

@@ -282,6 +282,15 @@ class RetentionPurged(Payload):
     cutoff: str
 
 
+class IntentCorrected(Payload):
+    """An agent (or the admin) set the conversation's intent by hand; the intent analytics count it instead."""
+
+    name: ClassVar[str] = "intent.corrected"
+    intent: str | None = Field(description="the FAQ entry or skill chosen; null removes the correction")
+    previous: str | None = Field(default=None, description="the correction it replaces, if any")
+    by: str = Field(description="the agent's id, or 'admin'")
+
+
 KINDS: dict[str, type[Payload]] = {kind.name: kind for kind in Payload.__subclasses__()}
 
 # The names, for code that filters by name (SQL over the stored events, live updates)
@@ -311,6 +320,7 @@ CALLBACK_DELIVERED = CallbackDelivered.name
 CALLBACK_FAILED = CallbackFailed.name
 BUYER_FORGOTTEN = BuyerForgotten.name
 RETENTION_PURGED = RetentionPurged.name
+INTENT_CORRECTED = IntentCorrected.name
 
 
 class UnknownEvent(ValueError):
@@ -343,12 +353,15 @@ class Event(BaseModel):
     @property
     def payload(self) -> Payload:
         """The typed data; for an event read from the store, built once from `data` (see `read`)."""
-        if self._payload is None:
+        # read through `__pydantic_private__`: `self._payload` goes through pydantic's __getattr__, several
+        # microseconds, and the ledger, live updates and hooks ask for every event's payload (issue 16)
+        payload: Payload | None = (self.__pydantic_private__ or {}).get("_payload")
+        if payload is None:
             kind = KINDS.get(self.name)
             if kind is None:
                 raise UnknownEvent(f"no payload class for event {self.name!r}")
-            self._payload = read(kind, self.data)
-        return self._payload
+            payload = self._payload = read(kind, self.data)
+        return payload
 
 
 def read(kind: type[Payload], data: dict[str, Any]) -> Payload:

@@ -37,6 +37,8 @@ DEFAULT_PLUGINS = (
     "reception.routing.service",
     "reception.routing.agent_api",
     "reception.routing.conversation_api",
+    "reception.routing.notes_api",  # agents' internal notes and tags, the corrected intent
+    "reception.routing.search_api",  # conversation search for agents (their own) and the admin
     "reception.media.api",  # photos: uploads from buyers and agents, served per conversation
     "reception.compliance",
     "reception.faq.api",

@@ -79,6 +79,12 @@ checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 422]
 include-name = "POST /api/v1/webhook/messages"
 checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 403, 404, 409, 413, 415, 422]
 
+# the corrected intent must be an FAQ entry or a skill of the shop (422 unknown_intent), and a search's from..to
+# must be in order: said in the descriptions
+[[operations]]
+include-name-regex = "^(PUT /api/v1/conversations/.*/tags|GET /api/v1/search/conversations)$"
+checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 403, 404, 422]
+
 # the penalty switch's to must be after its from
 [[operations]]
 include-name = "POST /api/v1/modes/penalty"

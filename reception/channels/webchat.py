@@ -32,6 +32,7 @@ from ..http import ApiError, BadJson, decode_json, json_response, loads
 from ..models import MAX_TEXT, STRICT_BODY, Card, Identifier, Inbound, Message
 from ..openapi import WEBSOCKET_ANSWERS, Query, Routes
 from ..pipeline import MessageConflict
+from ..presence import TYPING_SECONDS, presence
 from .base import Channel
 from .webchat_token import TokenSigner, load_secrets
 
@@ -66,8 +67,10 @@ class Frame(BaseModel):
     """A frame from the widget."""
 
     model_config = STRICT_BODY
-    type: Literal["sync", "message"]
+    type: Literal["sync", "message", "typing", "read"]
     after: int = Field(default=0, ge=0, le=MAX_SEQ)
+    typing: bool = True  # a "typing" frame: false when the buyer cleared the box
+    seq: int = Field(default=0, ge=0, le=MAX_SEQ)  # a "read" frame: read up to this message
     client_id: Identifier | None = None
     page: Page | None = None
     text: str | None = Field(default=None, max_length=MAX_TEXT)
@@ -80,6 +83,7 @@ class Socket:
     def __init__(self, ws: web.WebSocketResponse, customer_id: str, user_agent: str | None = None) -> None:
         self.ws, self.customer_id, self.user_agent = ws, customer_id, user_agent
         self.last_seq = 0
+        self.read_seq = 0  # the highest "read" this socket told
         self.lock = asyncio.Lock()
 
 
@@ -102,6 +106,7 @@ class WebchatChannel(Channel):
         found = await load_secrets(settings, self.reception.store)
         self.signer = TokenSigner(found, timedelta(days=settings.webchat.token_days))
         self.reception.listen(self.heard)
+        presence(self.reception).listen(self.notice)
 
     async def stop(self) -> None:
         for sockets in list(self.sockets.values()):
@@ -183,6 +188,47 @@ class WebchatChannel(Channel):
         if event.name == ev.MESSAGE_SENT and event.customer_id in self.sockets:
             await self.push_all(event.customer_id)
 
+    async def notice(self, notice: dict[str, Any]) -> None:
+        """An ephemeral notice for a buyer here (`reception.presence`): their agent is typing."""
+        if notice.get("to") != "buyer" or notice.get("channel") != NAME or notice.get("kind") != "typing":
+            return
+        frame = {"type": "typing", "sender": "agent", "typing": bool(notice.get("typing")),
+                 "expires_in": TYPING_SECONDS}
+        for socket in list(self.sockets.get(str(notice.get("customer_id")), ())):
+            if not socket.ws.closed:
+                try:
+                    await socket.ws.send_json(frame)
+                except ConnectionError:
+                    pass
+
+    async def _typing(self, socket: Socket, typing: bool) -> None:
+        """The buyer is typing (or cleared the box): told to the agent who holds the conversation, if any."""
+        hub = presence(self.reception)
+        if not hub.allow_typing(f"{NAME}:{socket.customer_id}", "buyer", typing):
+            return
+        conv = await self.reception.store.latest_conversation(NAME, socket.customer_id)
+        if conv is not None and conv.status == "assigned" and conv.agent_id:
+            await hub.tell({"kind": "typing", "to": "agent", "agent_id": conv.agent_id,
+                            "conversation_id": conv.id, "typing": typing})
+
+    async def _read(self, socket: Socket, seq: int) -> None:
+        """The buyer has seen the messages up to `seq` (never past what this socket was sent): kept, and told
+        to the agent who holds the conversation (the workbench's read receipts)."""
+        seq = min(seq, socket.last_seq)
+        if seq <= socket.read_seq:
+            return
+        socket.read_seq = seq
+        conv = await self.reception.store.latest_conversation(NAME, socket.customer_id)
+        if conv is None:
+            return
+        store = self.reception.store
+        tx = store.transaction()
+        tx.mark_read(conv.id, "buyer", seq, self.reception.clock.now())
+        await store.commit(tx)
+        if conv.status == "assigned" and conv.agent_id:
+            await presence(self.reception).tell({"kind": "read", "to": "agent", "agent_id": conv.agent_id,
+                                                 "conversation_id": conv.id, "seq": seq})
+
     # -- incoming ---------------------------------------------------------------------------
     async def session(self, request: web.Request) -> web.Response:
         if not self._origin_ok(request):
@@ -262,6 +308,13 @@ class WebchatChannel(Channel):
             conv = await self.reception.store.latest_conversation(NAME, socket.customer_id)
             await socket.ws.send_json({"type": "synced", "status": conv.status if conv else "bot"})
             return
+        if frame.type == "typing":  # ephemeral, never answered (see reception.presence)
+            await self._typing(socket, frame.typing)
+            return
+        if frame.type == "read":  # never answered
+            await self._read(socket, frame.seq)
+            return
+        presence(self.reception).stopped(f"{NAME}:{socket.customer_id}", "buyer")
         try:
             context = widget_context(frame.page.url if frame.page else None, frame.page.title if frame.page else None,
                                      socket.user_agent)

@@ -10,7 +10,7 @@ from ..core import RECEPTION, Reception
 from ..hookspecs import hookimpl
 from ..http import caller, json_response, read_body, require_admin
 from ..human_request import human_request_kind
-from ..openapi import Routes
+from ..openapi import Query, Routes
 from .bot import in_force
 from .doctor import for_entry
 from .loader import FaqEntry
@@ -22,17 +22,26 @@ def _entry_view(entry: FaqEntry) -> dict[str, object]:
             "answer": {"zh": entry.answer_in("zh"), "en": entry.answer_in("en")}}
 
 
+def _contains(entry: FaqEntry, keyword: str) -> bool:
+    """Whether the keyword (lower-cased) is in the entry's answer (either language), phrasings or id."""
+    texts = [entry.id, entry.answer_in("zh"), entry.answer_in("en"), *entry.questions]
+    return any(keyword in text.lower() for text in texts)
+
+
 async def entries(request: web.Request) -> web.Response:
     reception = request.app[RECEPTION]
     caller(request, reception.settings.admin.token, reception.router.book.digests())
     faq = in_force(reception)
     query = request.query.get("q", "").strip()[:500]
-    found = list(faq.entries)
+    keyword = request.query.get("keyword", "").strip().lower()[:100]
+    found = [e for e in faq.entries if not keyword or _contains(e, keyword)]
+    if keyword:  # entries whose answer has the word first: an agent searches for what to say
+        found.sort(key=lambda e: keyword not in f"{e.answer_in('zh')}\n{e.answer_in('en')}".lower())
     if query:
         best = faq.matcher.match(query)
         if best is not None:
             first = [best.entry] + ([best.runner_up] if best.runner_up else [])
-            found = first + [e for e in found if e not in first]
+            found = [e for e in first if e in found] + [e for e in found if e not in first]
     return json_response({"entries": [_entry_view(e) for e in found[:50]]})
 
 
@@ -71,6 +80,9 @@ async def try_out(request: web.Request) -> web.Response:
 @hookimpl(trylast=True)
 def register_routes(route: Routes, reception: Reception) -> None:
     route("GET", "/api/v1/faq/entries", entries, "FAQ entries for quick replies, best matches for q first",
-          auth="agent", query=("q",), errors=(401,))
+          auth="agent", errors=(401,), query=(
+              Query("q", description="a buyer's text: the entries that best answer it come first"),
+              Query("keyword", description="only entries whose answer (either language), phrasings or id contain "
+                                           "this text, case-insensitive")))
     route("POST", "/api/v1/faq/try", try_out, "What the bot would do with a text: entry, confidence, runner-up",
           body=TryBody, auth="admin", errors=(400, 401, 422))

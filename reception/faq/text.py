@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Everything that is not a letter, a digit or whitespace becomes a space:
 # punctuation in either script must not change a match.
@@ -12,6 +13,7 @@ _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=4096)  # one message's text is normalised by the matcher, each skill and the votes: once
 def normalize(text: str) -> str:
     """Return `text` in the form the matcher compares.
 

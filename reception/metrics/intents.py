@@ -1,6 +1,7 @@
 """Consultation intent analytics (DOMAIN.md §4): volume and dissatisfaction per intent over a date range.
 
-A session's intent is, in order: the intent of its first ``handover.requested``
+A session's intent is, in order: the intent an agent set by hand (the latest
+``intent.corrected``, reception.routing.notes_api), else the intent of its first ``handover.requested``
 (the FAQ entry or skill the bot recognised), else that request's reason
 (``requested``, ``low_confidence``, ``angry`` … marked ``kind: "handover"``),
 else the intent of its first ``bot.answered``; sessions with none are

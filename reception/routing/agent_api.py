@@ -78,6 +78,9 @@ async def agent_conversations(request: web.Request) -> web.Response:
     convs = [reception.router.active[c] for c in agent.conversations if c in reception.router.active]
     convs.sort(key=lambda c: (c.awaiting_since is None, c.awaiting_since or c.assigned_at or now))
     views = [conversation_view(c, now) for c in convs]
+    reads = await reception.store.read_state([v["conversation_id"] for v in views])
+    for view in views:  # unread: the buyer's messages after the agent's read mark; the buyer's own mark
+        view.update(reads.get(view["conversation_id"], {}))
     return json_response({"agent_id": agent.id, "conversations": await buyers.enrich(reception, views)})
 
 

@@ -18,6 +18,8 @@ def message_view(message: Message) -> dict[str, Any]:
     """A message as the API shows it."""
     view: dict[str, Any] = {"sender": message.sender, "text": message.text,
                             "created_at": message.created_at.isoformat()}
+    if message.id is not None:
+        view["seq"] = message.id  # the read marks' unit (POST …/read, the buyer's read receipts)
     for key in ("intent", "confidence", "agent_id", "kind"):
         if getattr(message, key) is not None:
             view[key] = getattr(message, key)

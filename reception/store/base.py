@@ -19,6 +19,7 @@ from typing import Any, Callable, ClassVar, Iterable
 from .errors import StoreError
 from .media import MediaReads
 from .metrics import MetricsReads, Rows, Step
+from .notes import NoteReads
 from .privacy import Privacy
 from .profiles import ProfileReads
 from .reads import Reads
@@ -27,7 +28,7 @@ from .transaction import Transaction
 _STOP = object()
 
 
-class Store(Reads, MetricsReads, MediaReads, ProfileReads, Privacy, abc.ABC):
+class Store(Reads, MetricsReads, MediaReads, ProfileReads, NoteReads, Privacy, abc.ABC):
     """Storage for conversations, messages, events, routing state and deliveries (SQLite or PostgreSQL)."""
 
     kind: ClassVar[str]  # "sqlite" | "postgresql"

@@ -15,6 +15,9 @@ is folded into two tables in the transaction that stores it
     pool_last (conversation.pooled or coverage.bot_took_over), closed,
     last_at (the buyer's latest message), ratings / dissatisfied (satisfaction.rated),
     turn_open (when the buyer's current unanswered turn with a human began).
+``metric_intents`` (migration 9), one row per conversation whose intent an
+    agent corrected: the latest ``intent.corrected`` (null: taken back), which
+    the intent analytics count instead of the bot's.
 ``metric_turns``, one row per finished buyer turn in the human phase, with
     its session's start, group and handover reason (so reports need no join):
     a turn opens with an assignment or a buyer message while assigned
@@ -83,6 +86,8 @@ SQL = {
     "m_replied": f"{_S} replies=replies+1, turn_open=NULL, first_since=CASE WHEN first_since IS NULL AND :first"
                  f" THEN :since ELSE first_since END {_ROW}",
     "m_closed": f"{_S} closed=1, turn_open=NULL {_ROW}",
+    "m_corrected": "INSERT INTO metric_intents (conversation_id, intent) VALUES (:cid, :intent)"
+                   " ON CONFLICT (conversation_id) DO UPDATE SET intent=excluded.intent",
     "m_rated": f"{_S} ratings=ratings+1, dissatisfied=dissatisfied+CASE WHEN :label='dissatisfied' THEN 1 ELSE 0"
                f" END {_ROW}",
 }
@@ -122,10 +127,15 @@ def fold(event: Event, at: str) -> list[Op]:
             ops += [("m_waiting", {**p, "grp": group}), ("m_pooled", p)]
         case ev.BotTookOver():
             ops.append(("m_pooled", p))
+        case ev.IntentCorrected(intent=intent):
+            ops.append(("m_corrected", {**p, "intent": intent}))
     return ops
 
 
 SOURCE = "SELECT name, at, conversation_id, data FROM events WHERE conversation_id IS NOT NULL ORDER BY id"
+# what migration 9 folds: the corrections already stored (its table is new)
+CORRECTIONS = ("SELECT name, at, conversation_id, data FROM events WHERE conversation_id IS NOT NULL"
+               " AND name='intent.corrected' ORDER BY id")
 
 
 def replay(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -52,13 +52,14 @@ FROM (SELECT s.day, s.hour, m.agent, m.reason, m.ratings, m.dissatisfied, m.assi
   m.replies, m.last_at,
   {_flag("m.req_at IS NOT NULL")} AS hr,
   COALESCE(m.asg_group, m.wait_group) AS grp,
-  COALESCE(m.req_intent, m.reason, m.bot_intent) AS intent,
-  {_flag("m.req_at IS NOT NULL AND m.req_intent IS NULL")} AS intent_is_reason,
+  COALESCE(x.intent, m.req_intent, m.reason, m.bot_intent) AS intent,
+  {_flag("x.intent IS NULL AND m.req_at IS NOT NULL AND m.req_intent IS NULL")} AS intent_is_reason,
   {_flag("m.req_at IS NOT NULL AND m.first_since IS NOT NULL AND m.first_since<=:first_limit")} AS first_ok,
   {_flag("m.req_at IS NOT NULL AND (m.pool_last>=m.req_at OR (m.pool_first<m.req_at AND m.asg_at_req=0))")}
     AS type1,
   {_flag("EXISTS (SELECT 1 FROM pen WHERE m.started>=pen.lo AND (pen.hi IS NULL OR m.started<pen.hi))")} AS penalty
-FROM slot s JOIN metric_sessions m ON m.started>=s.lo AND m.started<s.hi) AS flagged
+FROM slot s JOIN metric_sessions m ON m.started>=s.lo AND m.started<s.hi
+  LEFT JOIN metric_intents x ON x.conversation_id=m.conversation_id) AS flagged
 """
 
 SESSION_SUMS = ("sessions", "requests", "first_ok", "type1", "type2", "ratings", "dissatisfied", "bot_resolved",

@@ -23,6 +23,8 @@ Every instance is equal (DESIGN.md, "Scale-out", shape 1):
   to the other instances' live listeners (a widget on one instance hears the
   reply an agent typed on another). NOTIFY is sent inside the committing
   transaction where it can be, so nobody hears of what was not stored.
+  Ephemeral notices ("typing…", `reception.presence`) go the same way as
+  ``{"from", "signal"}``, never stored.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 import asyncpg
 
 from ..events import Event
+from ..presence import presence
 from . import codec
 from .errors import StoreUnavailable
 from .postgres import PostgresStore, release, unreachable
@@ -350,6 +353,24 @@ class PgCluster:
                 await _discard(pool, conn)
             log.warning("could not tell the other instances about %d events: %s", len(events), exc)
 
+    async def signal(self, notice: dict[str, Any]) -> None:
+        """Tell the other instances an ephemeral notice (`reception.presence`: "typing…", a read receipt's live
+        word): a NOTIFY on the live channel, nothing written; lost, it costs a moment of "typing…"."""
+        if self._locks is None:
+            return
+        payload = json.dumps({"from": self.id, "signal": notice}, ensure_ascii=False)
+        if len(payload.encode()) > NOTIFY_MAX:
+            return
+        pool, conn = self.store.pool, None
+        try:
+            conn = await pool.acquire()
+            await conn.execute(_NOTIFY, CHANNEL, payload)
+            await pool.release(conn)
+        except Exception as exc:
+            if conn is not None:
+                await _discard(pool, conn)
+            log.warning("could not tell the other instances an ephemeral notice: %s", exc)
+
     async def _listen(self) -> None:
         """Keep a connection listening on the channel; reconnect (and catch up) when it drops."""
         while True:
@@ -380,6 +401,9 @@ class PgCluster:
         while True:
             notice = await self._inbox.get()
             try:
+                if isinstance(signal := notice.get("signal"), dict):  # ephemeral: straight to the listeners here
+                    await presence(self.reception).heard(signal)
+                    continue
                 if "v" in notice:
                     await self._sync(int(notice["v"]) if not notice.get("resync")
                                      else self.reception.router.version + 1)

@@ -4,7 +4,8 @@ What a buyer wrote and what the shop knows of them lives in ``messages``,
 ``media`` (the records of their photos; `reception.media.files` then removes
 the files), ``conversations`` (the buyer's id, their last question), ``orders``,
 ``idempotency`` (the answers sent, by buyer), ``deliveries`` (messages
-waiting for a callback), ``skill_states`` (an address being changed …) and
+waiting for a callback), ``skill_states`` (an address being changed …), ``notes`` and
+``conversation_labels`` (what agents wrote and tagged about the conversation) and
 ``contacts`` (which agent served whom): those rows are deleted. The figures
 of the shop are computed from the session ledger (``ledger.py``: times and
 counts per conversation, no buyer) and from events; events are kept, made
@@ -42,6 +43,9 @@ _FORGET = [
     ("messages", "messages", None, f"conversation_id IN ({_OF_BUYER})"),
     ("deliveries", "deliveries", None, f"conversation_id IN ({_OF_BUYER})"),
     ("skill_states", "skill_states", None, f"conversation_id IN ({_OF_BUYER})"),
+    ("notes", "notes", None, f"conversation_id IN ({_OF_BUYER})"),  # agents' notes and tags about the buyer
+    ("labels", "conversation_labels", None, f"conversation_id IN ({_OF_BUYER})"),
+    ("read_marks", "read_marks", None, f"conversation_id IN ({_OF_BUYER})"),
     ("conversations", "conversations", None, "customer_id=:cid"),
     ("orders", "orders", None, "customer_id=:cid"),
     ("idempotency_records", "idempotency", None, "customer_id=:cid"),
@@ -52,6 +56,9 @@ _PURGE = [
     ("messages", "messages", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("deliveries", "deliveries", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("skill_states", "skill_states", None, f"updated_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
+    ("notes", "notes", None, f"created_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
+    ("labels", "conversation_labels", None, f"updated_at<:cutoff AND conversation_id NOT IN ({_HELD})"),
+    ("read_marks", "read_marks", None, f"at<:cutoff AND conversation_id NOT IN ({_HELD})"),
     ("conversations", "conversations", None, f"updated_at<:cutoff AND status NOT IN {_HELD_STATUSES}"),
     ("orders", "orders", None, "updated_at<:cutoff"),
     ("idempotency_records", "idempotency", None, "created_at<:cutoff"),

@@ -178,6 +178,25 @@ class Reads:
         rows = await self._rows("SELECT value FROM kv WHERE key=?", (key,))
         return rows[0]["value"] if rows else None
 
+    async def read_state(self, conversation_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Per conversation: ``agent_read_seq`` and ``buyer_read_seq`` (how far each side has read, 0: nothing
+        yet) and ``unread`` (the buyer's messages after the agent's mark), in two reads."""
+        found: dict[str, dict[str, int]] = {cid: {"unread": 0, "agent_read_seq": 0, "buyer_read_seq": 0}
+                                            for cid in conversation_ids}
+        if not conversation_ids:
+            return found
+        marks = ",".join("?" * len(conversation_ids))
+        for row in await self._rows(f"SELECT conversation_id, reader, seq FROM read_marks WHERE conversation_id IN"
+                                    f" ({marks})", conversation_ids):
+            if row["reader"] in ("agent", "buyer"):
+                found[row["conversation_id"]][f"{row['reader']}_read_seq"] = int(row["seq"])
+        for row in await self._rows(
+                f"SELECT m.conversation_id AS cid, COUNT(*) AS n FROM messages m LEFT JOIN read_marks r ON"
+                f" r.conversation_id=m.conversation_id AND r.reader='agent' WHERE m.conversation_id IN ({marks})"
+                f" AND m.sender='buyer' AND m.id > COALESCE(r.seq, 0) GROUP BY m.conversation_id", conversation_ids):
+            found[row["cid"]]["unread"] = int(row["n"])
+        return found
+
     # -- routing state ------------------------------------------------------------------------
     async def agent_states(self) -> dict[str, dict[str, Any]]:
         """Saved state per agent id: status, status_at, last_assigned_at."""

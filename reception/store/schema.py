@@ -134,6 +134,23 @@ MIGRATIONS: list[Migration] = [
         "CREATE INDEX idx_media_created_at ON media (created_at)",
         "ALTER TABLE messages ADD COLUMN image TEXT",
     )),
+    # agents' internal notes and tags on a conversation (never shown to the buyer), the intent they corrected
+    # (``intent.corrected``, folded into the ledger's new table, which the intent analytics prefer), and
+    # the index conversation search orders by (reception.routing.search_api)
+    Migration(9, "notes", (
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, conversation_id TEXT, author TEXT, text TEXT, created_at TEXT)",
+        "CREATE INDEX idx_notes_conversation_id ON notes (conversation_id, id)",
+        "CREATE TABLE conversation_labels (conversation_id TEXT PRIMARY KEY, tags TEXT, intent TEXT,"
+        " updated_by TEXT, updated_at TEXT)",
+        "CREATE TABLE metric_intents (conversation_id TEXT PRIMARY KEY, intent TEXT)",
+        "CREATE INDEX idx_conversations_created_at ON conversations (created_at)",
+    ), backfill=Backfill(ledger.CORRECTIONS, ledger.replay)),
+    # how far each side has read a conversation (the message id, only ever moving forward): the agent's (the
+    # workbench's unread counts) and the buyer's (read receipts under the agent's messages); no personal data
+    Migration(10, "read_marks", (
+        "CREATE TABLE read_marks (conversation_id TEXT, reader TEXT, seq BIGINT, at TEXT,"
+        " PRIMARY KEY (conversation_id, reader))",
+    )),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -9,7 +9,7 @@ from typing import Any
 from ..events import Event
 from ..models import Conversation, Message
 from ..orders.models import Order
-from . import codec, ledger, privacy
+from . import codec, ledger, notes, privacy
 
 _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
 _ORDER = codec.ORDER_COLUMNS
@@ -35,6 +35,9 @@ SQL = {
     " DO UPDATE SET agent_id=excluded.agent_id, last_at=excluded.last_at",
     "kv": "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
     "kv_delete": "DELETE FROM kv WHERE key=?",
+    "read_mark": "INSERT INTO read_marks (conversation_id, reader, seq, at) VALUES (?,?,?,?)"
+    " ON CONFLICT(conversation_id, reader) DO UPDATE SET seq=excluded.seq, at=excluded.at"
+    " WHERE excluded.seq > read_marks.seq",
     "order": f"INSERT INTO orders ({', '.join(_ORDER)}) VALUES ({', '.join('?' * len(_ORDER))}) ON CONFLICT(order_id)"
     " DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _ORDER[1:]),
     "skill_state": "INSERT INTO skill_states (conversation_id, skill, state, updated_at) VALUES (?,?,?,?)"
@@ -45,6 +48,7 @@ SQL = {
     " VALUES (?,?,?,?,?,?,?,?)",
     **ledger.SQL,  # the session ledger behind the metrics, folded with every event
     **privacy.SQL,  # erasure: a buyer on request, everything past [store] retain_days
+    **notes.SQL,  # agents' internal notes and tags (migration 9)
 }
 
 
@@ -116,6 +120,10 @@ class Transaction:
         """A small persistent setting of the running shop (a generated secret …)."""
         self.ops.append(("kv", (key, value)))
 
+    def mark_read(self, conversation_id: str, reader: str, seq: int, at: datetime) -> None:
+        """`reader` ("agent" | "buyer") has read the conversation up to message `seq` (a lower one is ignored)."""
+        self.ops.append(("read_mark", (conversation_id, reader, seq, codec.ts(at))))
+
     def delete_value(self, key: str) -> None:
         """Forget a setting kept with `set_value` (a secret that has moved out of the database …)."""
         self.ops.append(("kv_delete", (key,)))
@@ -124,6 +132,14 @@ class Transaction:
                      reason: str | None, failures: list[dict[str, Any]]) -> None:
         self.ops.append(("pool_run", (codec.ts(at), operator, trigger, considered, assigned, cap, reason,
                                       codec.dumps(failures))))
+
+    def add_note(self, conversation_id: str, author: str, text: str, at: datetime) -> None:
+        """An internal note on the conversation, for agents and the admin only."""
+        self.ops.append(("note", (conversation_id, author, text, codec.ts(at))))
+
+    def save_labels(self, conversation_id: str, tags: list[str], intent: str | None, by: str, at: datetime) -> None:
+        """The conversation's tags and hand-picked intent, replacing what was there."""
+        self.ops.append(("labels", (conversation_id, codec.dumps(tags), intent, by, codec.ts(at))))
 
     def save_order(self, order: Order) -> None:
         """Insert or replace the order with this `order_id`; `updated_at` must be set."""

@@ -9,15 +9,21 @@ over the REST API, so the socket never carries data the API would not show.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any, Literal
 
 from aiohttp import WSMsgType, web
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from .. import auth, events as ev
 from ..core import RECEPTION, Reception
 from ..events import Event
 from ..hookspecs import hookimpl
+from ..http import json_response, read_body
+from ..models import STRICT_BODY, Identifier
 from ..openapi import WEBSOCKET_ANSWERS, Query, Routes
+from ..presence import TYPING_SECONDS, presence
+from ..routing.conversation_api import load, require_holder
 from ..state import StateKey
 
 STATE_KEY: StateKey[dict[str, Any]] = StateKey("live_agents")
@@ -46,9 +52,75 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         async for msg in ws:
             if msg.type == WSMsgType.ERROR:
                 break
+            if msg.type == WSMsgType.TEXT:
+                await _agent_frame(reception, agent.id, msg.data)
     finally:
         sockets.discard(ws)
     return ws
+
+
+class AgentFrame(BaseModel):
+    """A frame from the workbench: the agent is typing to a buyer they hold (anything else is ignored)."""
+
+    model_config = STRICT_BODY
+    type: Literal["typing"]
+    conversation_id: Identifier
+    typing: bool = True
+
+
+async def _agent_frame(reception: Reception, agent_id: str, raw: str) -> None:
+    try:
+        frame = AgentFrame.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):
+        return  # ephemeral: a bad frame is dropped, the socket stays
+    conv = reception.router.active.get(frame.conversation_id)
+    if conv is None or conv.status != "assigned" or conv.agent_id != agent_id:
+        return
+    hub = presence(reception)
+    if hub.allow_typing(conv.id, "agent", frame.typing):
+        await hub.tell({"kind": "typing", "to": "buyer", "channel": conv.channel, "customer_id": conv.customer_id,
+                        "conversation_id": conv.id, "typing": frame.typing})
+
+
+async def _tell_agent(notice: dict[str, Any], reception: Reception) -> None:
+    """An ephemeral notice for an agent here (`reception.presence`): their buyer is typing, or has read."""
+    if notice.get("to") != "agent" or notice.get("kind") not in ("typing", "read"):
+        return
+    frame: dict[str, Any] = {"type": notice["kind"], "conversation_id": notice.get("conversation_id")}
+    if notice["kind"] == "typing":
+        frame.update(typing=bool(notice.get("typing")), expires_in=TYPING_SECONDS)
+    else:
+        frame["seq"] = notice.get("seq")
+    for ws in list(_sockets(reception).get(str(notice.get("agent_id")), ())):
+        if not ws.closed:
+            try:
+                await ws.send_json(frame)
+            except ConnectionError:
+                pass
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number with nothing after the point (``12.0``) is the integer JSON Schema says it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class ReadBody(BaseModel):
+    model_config = STRICT_BODY
+    seq: Annotated[int, BeforeValidator(_whole)] = Field(
+        ge=0, le=2**62, description="the id (seq) of the last message the agent has seen")
+
+
+async def mark_read(request: web.Request) -> web.Response:
+    """The holder has read the conversation up to `seq`: the workbench's unread count for it drops."""
+    reception, who, conv = await load(request)
+    require_holder(who, conv)
+    body = await read_body(request, ReadBody)
+    if not who.admin:  # the admin looking in does not clear the agent's unread count
+        tx = reception.store.transaction()
+        tx.mark_read(conv.id, "agent", body.seq, reception.clock.now())
+        await reception.store.commit(tx)
+    state = (await reception.store.read_state([conv.id]))[conv.id]
+    return json_response({"conversation_id": conv.id, **state})
 
 
 def _agents_of(event: Event, reception: Reception) -> set[str]:
@@ -105,6 +177,7 @@ async def _notify(event: Event, reception: Reception) -> None:
 @hookimpl(trylast=True)
 async def startup(reception: Reception) -> None:
     reception.listen(lambda event: _notify(event, reception))
+    presence(reception).listen(lambda notice: _tell_agent(notice, reception))
 
 
 @hookimpl(trylast=True)
@@ -121,3 +194,6 @@ def register_routes(route: Routes, reception: Reception) -> None:
           query=(Query("token", description="the agent's (or the admin's) token; a wrong one closes the socket "
                        "with 4401"),),
           status=101, responses=WEBSOCKET_ANSWERS, errors=(400,))
+    route("POST", "/api/v1/conversations/{conversation_id}/read", mark_read,
+          "The holding agent has read the conversation up to a message: its unread count drops (see docs/agent.md)",
+          body=ReadBody, auth="agent", errors=(400, 401, 403, 404, 422))

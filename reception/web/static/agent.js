@@ -4,6 +4,10 @@ import {
   setText, show, statusLabel, translatePage, toast, errText, reportError,
 } from "./common.js";
 import { createWaiting } from "./agent-waiting.js";
+import { createNotes } from "./agent-notes.js";
+import { createQuickReplies } from "./agent-quick.js";
+import { createSearch } from "./search.js";
+import { createPresence } from "./agent-presence.js";
 import { photoLabel, photoNode, wirePhotoSending } from "./photos.js";
 import { buyerName, buyerRows, previewText } from "./buyer.js";
 
@@ -461,6 +465,8 @@ function fillItem(item, conv) {
   if (conv.intent) meta.push(el("span", { class: "badge", text: conv.intent }));
   if (conv.pooled_at) meta.push(el("span", { class: "badge", text: t("conv.fromPool") }));
   if (conv.reminded) meta.push(el("span", { class: "badge red", testid: "ag-reminded", text: t("reminded") }));
+  const unread = presence.badge(conv);
+  if (unread) meta.unshift(unread);
   fill(item,
     el("div", { class: "row" },
       el("span", { class: "buyer", testid: "ag-conv-name", text: buyerName(conv), title: conv.customer_id }),
@@ -523,6 +529,7 @@ function select(id, byUser = true) {
   hideWarnings();
   $("#reply-input").value = state.drafts.get(id) || "";
   state.drafts.delete(id);
+  presence.opened();
   updateCount();
   for (const [cid, item] of state.items) item.setAttribute("aria-selected", String(cid === id));
   const conv = selectedConv();
@@ -535,6 +542,7 @@ function select(id, byUser = true) {
   tick();
   loadMessages();
   loadHistory();
+  notes.open(id);
   if (byUser && window.matchMedia("(max-width: 700px)").matches) $("#conv-panel").scrollIntoView({ block: "start" });
 }
 
@@ -547,6 +555,7 @@ function closeView() {
   fill($("#history"));
   setText($("#history-count"), "");
   for (const item of state.items.values()) item.setAttribute("aria-selected", "false");
+  notes.close();
 }
 
 function renderConvHeader(conv) {
@@ -639,6 +648,7 @@ function renderMessages(messages) {
     fill(box, ...nodes);
   }
   if (first || nearBottom) box.scrollTop = box.scrollHeight;
+  presence.shown(messages);
   const buyer = messages.filter((m) => m.sender === "buyer" && m.text).pop();
   const lastBuyer = buyer ? buyer.text : "";
   if (lastBuyer !== state.quickFor) loadQuickReplies(lastBuyer);
@@ -662,6 +672,8 @@ function messageNode(m) {
     by.push(el("span", { class: "badge", text: t("msg.welcome") }));
   }
   if (m.sender !== "system") by.push(el("span", { text: formatTime(m.created_at) }));
+  const receipt = presence.receipt(m);
+  if (receipt) by.push(receipt);
   const bubble = el("div", { class: "bubble" });
   if (m.text) bubble.appendChild(document.createTextNode(m.kind === "agent_notice" ? bilingual(m.text) : m.text));
   if (m.card) {
@@ -704,45 +716,34 @@ async function loadHistory() {
 
 // ---------- quick replies ----------
 
+const quick = createQuickReplies({
+  call, selected: () => state.selected, lang: () => (selectedConv() || {}).lang || LANG,
+  use: (value, cursor) => useQuickReply(value, cursor),
+});
+const notes = createNotes({ call, me: () => state.auth && state.auth.id });
+createSearch({
+  root: $("#conv-search"), call, prefix: "ag",
+  onOpen: (id) => {
+    if (state.waiting) state.waiting.setOpen(false);
+    state.selected = id;
+    session.set(SELECTED_KEY, id);
+    refreshList(true);
+  },
+});
+
 async function loadQuickReplies(text) {
+  const fresh = state.quickFor === null;
   state.quickFor = text;
-  const box = $("#quick-replies");
-  const id = state.selected;
-  const q = (text || "").slice(0, 200);
-  try {
-    const data = await call(`/api/v1/faq/entries${q ? `?q=${encodeURIComponent(q)}` : ""}`);
-    if (state.selected !== id || state.quickFor !== text) return;
-    const entries = (data.entries || []).slice(0, 6);
-    const lang = (selectedConv() || {}).lang || LANG;
-    fill(box, el("span", { class: "label", text: t("quick.label") }),
-      ...(entries.length ? entries.map((entry) => {
-        const answer = pickAnswer(entry.answer, lang);
-        const question = Array.isArray(entry.question) ? entry.question[0] : entry.question || entry.id;
-        return el("button", {
-          type: "button", class: "chip", testid: "ag-quick-reply", title: answer, text: question,
-          dataset: { entryId: entry.id },
-          on: { click: () => useQuickReply(answer) },
-        });
-      }) : [el("span", { class: "faint small", text: t("quick.none") })]));
-  } catch {
-    if (state.selected !== id) return;
-    fill(box, el("span", { class: "label", text: t("quick.label") }), el("span", { class: "faint small", text: t("quick.none") }));
-  }
+  quick.suggest(text, fresh);
 }
 
-function pickAnswer(answer, lang) {
-  if (!answer) return "";
-  if (typeof answer === "string") return answer;
-  return answer[lang] || answer.zh || answer.en || Object.values(answer)[0] || "";
-}
-
-function useQuickReply(text) {
+function useQuickReply(text, cursor = text.length) {
   const input = $("#reply-input");
   input.value = text;
   hideWarnings();
   updateCount();
   input.focus();
-  input.setSelectionRange(text.length, text.length);
+  input.setSelectionRange(cursor, cursor);
 }
 
 // ---------- reply, transfer, close ----------
@@ -796,6 +797,7 @@ async function send(anyway) {
     }
     const data = await call(`/api/v1/conversations/${seg(id)}/messages`, { method: "POST", body: { text } });
     if (input.value.trim() === text) input.value = "";
+    presence.stopTyping();
     hideWarnings();
     updateCount();
     if (!checked && data.warnings && data.warnings.length) {
@@ -932,6 +934,7 @@ function stopLive() {
 }
 
 function onLive(data) {
+  if (presence.onLive(data)) return; // typing, read receipts: nothing to re-read
   if (data.type === "agent") {
     if (state.agent && data.status) {
       state.agent.status = data.status;
@@ -1037,6 +1040,7 @@ function wire() {
   });
   input.addEventListener("input", () => {
     updateCount();
+    presence.typed(input.value);
     if (state.confirmedText !== null && input.value.trim() !== state.confirmedText) hideWarnings();
   });
   $("#reply-send").addEventListener("click", () => send(false));
@@ -1062,11 +1066,26 @@ function wire() {
   $("#close-conv").addEventListener("click", closeConversation);
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlockAudio, { passive: true });
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && state.auth) scheduleRefresh(true);
+    if (!document.hidden && state.auth) {
+      state.messagesSig = ""; // in view again: what is on screen is read now
+      scheduleRefresh(true);
+    }
   });
   setLive("connecting");
   api("/api/v1/web/setup").then((setup) => show($("#login-demo"), Boolean(setup.demo) && !setup.agents)).catch(() => {});
 }
+
+const presence = createPresence({
+  call, socket: () => state.ws, selected: () => state.selected, conv: (id) => state.convs.find((c) => c.conversation_id === id),
+  repaint: (id) => {
+    const conv = state.convs.find((c) => c.conversation_id === id);
+    const item = state.items.get(id);
+    if (conv && item) {
+      fillItem(item, conv);
+      tick();
+    }
+  },
+});
 
 wire();
 resume();

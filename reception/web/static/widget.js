@@ -65,6 +65,9 @@
       connecting: '连接中…',
       reconnecting: '连接已断开，正在重连…',
       handover: '正在为您转接人工客服',
+      agentTyping: '客服正在输入…',
+      smaller: '缩小窗口',
+      larger: '放大窗口',
       sending: '发送中…',
       failed: '发送失败',
       unread: (n) => `${n} 条新消息`,
@@ -113,6 +116,9 @@
       connecting: 'Connecting…',
       reconnecting: 'Reconnecting…',
       handover: 'Connecting you to an agent',
+      agentTyping: 'The agent is typing…',
+      smaller: 'Make the window smaller',
+      larger: 'Make the window larger',
       sending: 'Sending…',
       failed: 'Not sent',
       unread: (n) => `${n} new message${n === 1 ? '' : 's'}`,
@@ -312,8 +318,8 @@
 }
 
 .rw-panel {
-  position: fixed; right: 24px; bottom: 96px; width: 380px;
-  height: 620px; max-height: calc(100vh - 120px);
+  position: fixed; right: 24px; bottom: 96px; width: 340px;
+  height: 560px; max-height: calc(100vh - 120px);
   display: flex; flex-direction: column; overflow: hidden;
   background: #fff; border-radius: 16px;
   box-shadow: 0 16px 48px rgba(0, 0, 0, .18), 0 2px 10px rgba(0, 0, 0, .08);
@@ -460,7 +466,18 @@
 .rw-viewer img { max-width: 100%; max-height: 100%; object-fit: contain; border-radius: 6px; background: #fff; }
 .rw-viewer .rw-close { position: absolute; top: 8px; right: 8px; }
 
+.rw-panel[data-size="compact"] { width: 320px; height: 400px; }
+.rw-size { margin-right: -4px; }
+.rw-typing { display: flex; margin: 6px 0 2px; }
+.rw-typing > span {
+  display: inline-flex; align-items: center; gap: 6px; padding: 6px 12px; border-radius: 16px;
+  border-top-left-radius: 4px; background: #fff; color: var(--rw-muted); font-size: 12px;
+  box-shadow: 0 1px 2px rgba(0, 0, 0, .06);
+}
+
 @media (max-width: 479.98px) {
+  .rw-size { display: none; }
+  .rw-panel[data-size="compact"] { width: 100%; height: 100%; }
   .rw-panel { inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; animation: none; }
   .rw-open .rw-button { display: none; }
   .rw-button { right: 16px; bottom: 16px; width: 56px; height: 56px; }
@@ -516,10 +533,14 @@
   const closeBtn = h('button', {
     type: 'button', class: 'rw-close', 'data-testid': 'rw-close', 'aria-label': T.closeChat, title: T.closeChat,
   }, iconClose(22));
+  const sizeBtn = h('button', {
+    type: 'button', class: 'rw-close rw-size', 'data-testid': 'rw-size', 'aria-label': T.smaller, title: T.smaller,
+    'aria-pressed': 'false',
+  }, svg(20, [['path', { d: 'M5 12h14', stroke: 'currentColor', 'stroke-width': '2.2', 'stroke-linecap': 'round', fill: 'none' }]]));
   const header = h('div', { class: 'rw-header' },
     h('span', { class: 'rw-avatar' }, iconHeadset()),
     h('div', { class: 'rw-heading' }, title, statusLine),
-    closeBtn);
+    sizeBtn, closeBtn);
 
   const empty = h('div', { class: 'rw-empty', 'data-testid': 'rw-empty' },
     h('div', { class: 'rw-empty-icon' }, iconWave()),
@@ -530,7 +551,9 @@
   });
   const handover = h('div', { class: 'rw-handover', 'data-testid': 'rw-handover', hidden: true },
     h('span', null, T.handover, h('span', { class: 'rw-dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i'))));
-  const body = h('div', { class: 'rw-body' }, empty, list, handover);
+  const typingRow = h('div', { class: 'rw-typing', 'data-testid': 'rw-typing', hidden: true, 'aria-live': 'polite' },
+    h('span', null, T.agentTyping, h('span', { class: 'rw-dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i'))));
+  const body = h('div', { class: 'rw-body' }, empty, list, typingRow, handover);
 
   const input = h('textarea', {
     class: 'rw-input', 'data-testid': 'rw-input', rows: '1', placeholder: T.placeholder, 'aria-label': T.inputLabel,
@@ -568,6 +591,11 @@
   let agentName = null;
   let isOpen = false;
   let unread = 0;
+  // typing and read receipts (ephemeral, docs/web-api.md): at most one "typing" per TYPING_EVERY ms
+  const TYPING_EVERY = 2000;
+  let typingSentAt = 0; // when this page last told "typing" (0: not typing)
+  let typingTimer = null; // hides the agent's "typing…"
+  let readSent = 0; // the highest seq told as read
 
   let started = false;
   let sessionChecked = false; // POSTed /session once in this page
@@ -1070,6 +1098,33 @@
     try { ws.send(JSON.stringify(frame)); return true; } catch (_) { return false; }
   }
 
+  // -- typing and read receipts ----------------------------------------------------------------
+  function tellTyping() {
+    if (!synced || convStatus !== 'assigned') return;
+    const now = Date.now();
+    const typing = input.value.trim() !== '';
+    if (typing && now - typingSentAt >= TYPING_EVERY) {
+      if (sendFrame({ type: 'typing', typing: true })) typingSentAt = now;
+    } else if (!typing && typingSentAt) {
+      typingSentAt = 0;
+      sendFrame({ type: 'typing', typing: false });
+    }
+  }
+
+  function showAgentTyping(on, seconds) {
+    clearTimeout(typingTimer);
+    typingRow.hidden = !on;
+    if (on) {
+      typingTimer = setTimeout(() => { typingRow.hidden = true; }, Math.max(1, Math.min(Number(seconds) || 6, 30)) * 1000);
+      scrollToEnd();
+    }
+  }
+
+  function tellRead() {
+    if (!isOpen || !synced || lastSeq <= readSent || document.visibilityState === 'hidden') return;
+    if (sendFrame({ type: 'read', seq: lastSeq })) readSent = lastSeq;
+  }
+
   function sendSync() {
     syncAfter = lastSeq;
     syncCount = 0;
@@ -1138,6 +1193,8 @@
           updateBadge();
         }
         if (f.sender === 'buyer' && f.client_id) showError('');
+        if (f.sender === 'agent') showAgentTyping(false);
+        if (synced) tellRead();
         refreshEmpty();
         refreshHeader();
         scrollToEnd();
@@ -1154,8 +1211,12 @@
         setConn('open');
         saveNow();
         flushOutbox();
+        tellRead();
         break;
       }
+      case 'typing':
+        if (f.sender === 'agent') showAgentTyping(f.typing !== false, f.expires_in);
+        break;
       case 'status': {
         // answers the oldest message sent on this socket; its own copy, if any, came just before
         const answered = inflight.shift();
@@ -1195,6 +1256,7 @@
       return null;
     }
     showError('');
+    typingSentAt = 0; // the message itself ends "typing" on the server's side
     const item = { client_id: uuid(), text: clean || undefined, card: c, sentOn: 0 };
     outbox.push(item);
     saveOutbox();
@@ -1236,6 +1298,7 @@
     unread = 0;
     updateBadge();
     scrollToEnd();
+    tellRead();
   }
 
   function close() {
@@ -1278,7 +1341,22 @@
     if (file) sendPhoto(file);
   });
   sendBtn.addEventListener('click', sendFromInput);
-  input.addEventListener('input', autosize);
+  input.addEventListener('input', () => { autosize(); tellTyping(); });
+  // the buyer may make the panel smaller, to keep the product's price and buttons in view (kept for the site)
+  const KEY_SIZE = 'reception.webchat.size';
+  function setSize(compact) {
+    if (compact) panel.setAttribute('data-size', 'compact'); else panel.removeAttribute('data-size');
+    sizeBtn.setAttribute('aria-pressed', String(compact));
+    sizeBtn.setAttribute('aria-label', compact ? T.larger : T.smaller);
+    sizeBtn.title = compact ? T.larger : T.smaller;
+  }
+  setSize(storage.get(KEY_SIZE) === 'compact');
+  sizeBtn.addEventListener('click', () => {
+    const compact = panel.getAttribute('data-size') !== 'compact';
+    setSize(compact);
+    if (compact) storage.set(KEY_SIZE, 'compact'); else storage.del(KEY_SIZE);
+    scrollToEnd();
+  });
   input.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
       ev.preventDefault();
@@ -1308,7 +1386,7 @@
     }
   };
   window.addEventListener('online', reconnectNow);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') reconnectNow(); });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') { reconnectNow(); tellRead(); } });
   window.addEventListener('pagehide', () => { if (saveTimer) saveNow(); });
 
   // -- public API ---------------------------------------------------------------------------

@@ -3,10 +3,8 @@
 Metrics are computed from events alone, so an event carries everything a
 later report needs (who, when, which conversation, why). Each kind of event
 is one `Payload` class here (its fields are the event's ``data``); code
-records an event with ``Event.of(Payload(...), at, conversation)``, so a
-misspelt or missing field fails where the event is made, and readers (the
-metrics ledger, live updates, plugins' ``track_event``) get the typed
-payload back from `Event.payload` instead of reading string keys.
+records an event with ``Event.of(Payload(...), at, conversation)``, so a misspelt or missing field fails
+where the event is made; readers (the ledger, live updates, ``track_event``) get the typed `Event.payload`.
 `catalogue()` lists them for the plugin guide.
 """
 

@@ -58,6 +58,14 @@ def clean_text(value: str | None) -> str | None:
     return value.strip()
 
 
+def typed(value: str) -> str:
+    """A text a person typed (a reply, a note): no control characters, not blank once stripped."""
+    value = clean_text(value) or ""
+    if not value:
+        raise ValueError("text is empty")
+    return value
+
+
 class Card(BaseModel):
     """A product or order card sent by the buyer: it counts as a consultation."""
 

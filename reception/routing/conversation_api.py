@@ -6,16 +6,16 @@ the admin token; an agent cannot read or act on another agent's buyers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..core import RECEPTION, Reception
 from ..hooks import Refused
 from ..hookspecs import hookimpl
 from ..http import ApiError, Caller, caller, json_response, read_body
-from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, Image, clean_text
+from ..models import MAX_TEXT, SOME_TEXT, STRICT_BODY, Conversation, Identifier, Image, typed
 from ..openapi import Routes
 from . import work
 from .actions import RoutingError
@@ -30,15 +30,8 @@ class ReplyBody(BaseModel):
     """An agent's (or the shop admin's) message to the buyer."""
 
     model_config = STRICT_BODY
-    text: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra={"pattern": SOME_TEXT})
-
-    @field_validator("text")
-    @classmethod
-    def _clean(cls, value: str) -> str:
-        value = clean_text(value) or ""
-        if not value:
-            raise ValueError("text is empty")
-        return value
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra={"pattern": SOME_TEXT}),
+                    AfterValidator(typed)]
 
 
 class TransferBody(BaseModel):

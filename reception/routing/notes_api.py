@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from .. import events as ev
 from ..core import Reception
@@ -26,7 +26,7 @@ from ..events import Event
 from ..faq.bot import in_force
 from ..hookspecs import hookimpl
 from ..http import ApiError, json_response, read_body
-from ..models import SOME_TEXT, STRICT_BODY, clean_text
+from ..models import SOME_TEXT, STRICT_BODY, clean_text, typed
 from ..openapi import Routes
 from .conversation_api import load, require_holder
 
@@ -51,15 +51,8 @@ class NoteBody(BaseModel):
     """An internal note: for agents and the admin only."""
 
     model_config = STRICT_BODY
-    text: str = Field(min_length=1, max_length=MAX_NOTE, json_schema_extra={"pattern": SOME_TEXT})
-
-    @field_validator("text")
-    @classmethod
-    def _clean(cls, value: str) -> str:
-        value = clean_text(value) or ""
-        if not value:
-            raise ValueError("text is empty")
-        return value
+    text: Annotated[str, Field(min_length=1, max_length=MAX_NOTE, json_schema_extra={"pattern": SOME_TEXT}),
+                    AfterValidator(typed)]
 
 
 Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG, json_schema_extra={"pattern": SOME_TEXT})]

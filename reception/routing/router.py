@@ -34,7 +34,7 @@ from .select import Candidate, agent_for, group_for
 if TYPE_CHECKING:
     from ..cluster import Decision
     from ..core import Reception
-    from ..store.pgcluster import PgDecision
+    from ..store.pgdecision import PgDecision
 
 log = logging.getLogger("reception.routing")
 

@@ -43,27 +43,25 @@ from ..events import Event
 from ..presence import presence
 from . import codec
 from .errors import StoreUnavailable
+from .pgdecision import _NOTIFY, CHANNEL, PgDecision
 from .postgres import PostgresStore, release, unreachable
 
 if TYPE_CHECKING:
     from ..cluster import Background
     from ..core import Reception
     from ..routing.router import Router
-    from . import Store, Transaction
+    from . import Store
 
 log = logging.getLogger("reception.cluster")
 
-CHANNEL = "reception"
 NS_ROUTING, NS_BUYER, NS_LEASE = 0x5243_0001, 0x5243_0002, 0x5243_0003  # advisory lock namespaces ("RC")
 LEASE_RETRY_SECONDS = 2.0
 NOTIFY_MAX = 7900  # bytes of one NOTIFY payload (the server's limit is 8000)
 
 _LOCK_ROUTING = "SELECT pg_advisory_xact_lock($1, 0)"
 _VERSION = "SELECT version FROM routing_version WHERE id = 1"
-_BUMP = "UPDATE routing_version SET version = $1 WHERE id = 1"
 _CHANGED_CONVERSATIONS = "SELECT * FROM conversations WHERE rseq > $1"
 _CHANGED_AGENTS = "SELECT id, status, status_at, last_assigned_at FROM agent_states WHERE rseq > $1"
-_NOTIFY = "SELECT pg_notify($1, $2)"
 
 
 async def _discard(pool: asyncpg.Pool, conn: Any) -> None:
@@ -77,43 +75,6 @@ async def _discard(pool: asyncpg.Pool, conn: Any) -> None:
 def _key(text: str) -> int:
     """A buyer's lock key: a stable signed 32-bit hash."""
     return zlib.crc32(text.encode()) - 0x8000_0000
-
-
-class PgDecision:
-    """A routing decision's transactions, written on the locked connection when the decision ends."""
-
-    def __init__(self, store: PostgresStore, conn: asyncpg.Connection, version: int) -> None:
-        self.store, self.conn, self.version = store, conn, version
-        self.pending: list[tuple["Transaction", asyncio.Future[None]]] = []
-
-    def submit(self, tx: "Transaction") -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        tx.seq = self.version
-        tx.freeze()
-        self.pending.append((tx, future))
-        return future
-
-    async def write(self, instance: str) -> list[Exception | None]:
-        """Apply the transactions (each in a savepoint) and, if any stuck, the new version and its notice."""
-        txs = [tx for tx, _ in self.pending]
-        errors = await self.store.apply_on(self.conn, txs) if txs else []
-        if any(error is None for error in errors):
-            await self.conn.execute(_BUMP, self.version)
-            await self.conn.execute(_NOTIFY, CHANNEL, json.dumps({"from": instance, "v": self.version}))
-        return errors
-
-    def settle(self, errors: list[Exception | None] | Exception) -> None:
-        """Resolve the futures once the commit is known."""
-        done = []
-        for i, (tx, future) in enumerate(self.pending):
-            error = errors if isinstance(errors, Exception) else errors[i]
-            if error is None:
-                done.append(tx)
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-        if done:
-            self.store.committed(done)
 
 
 class PgCluster:

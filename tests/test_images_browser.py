@@ -92,14 +92,18 @@ async def test_a_buyer_sends_a_photo_from_the_picker_and_the_agent_answers_with_
 
 
 async def test_at_phone_size_a_photo_dropped_on_the_widget_reaches_the_agent(server, browser):  # noqa: F811
+    """At phone size and in English: the agent's workbench and the shop's page both in English."""
     agent = await (await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
-    await agent.goto(server + "/agent")
+    await agent.goto(server + "/agent?lang=en")
     await agent.get_by_test_id("ag-login-id").fill("shop:bob")
     await agent.get_by_test_id("ag-login-token").fill("bob-token-e2e")
     await agent.get_by_test_id("ag-login-submit").click()
     await agent.get_by_test_id("ag-status-online").click()
     await online(server, "bob")
     buyer = await (await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await buyer.add_init_script("new MutationObserver((_, seen) => { if (document.documentElement) {"
+                                " document.documentElement.lang = 'en'; seen.disconnect(); } })"
+                                ".observe(document, { childList: true })")  # the widget follows <html lang>
     await buyer.goto(server + "/")
     await buyer.get_by_test_id("rw-button").click()
     await expect(buyer.get_by_test_id("rw-panel")).to_be_visible()
@@ -116,3 +120,6 @@ async def test_at_phone_size_a_photo_dropped_on_the_widget_reaches_the_agent(ser
     await wait_shown(mine.get_by_test_id("rw-photo-img"))
     await agent_opens_the_buyer_photo(agent)
     await agent_sends_a_photo(agent, buyer)
+    await buyer.get_by_test_id("rw-photo-input").set_input_files(
+        {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all"})
+    await expect(buyer.get_by_test_id("rw-error")).to_contain_text("This file is not a photo")

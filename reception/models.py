@@ -157,6 +157,8 @@ class Inbound(BuyerMessage):
     channel: str
     context: BuyerContext | None = None  # who the buyer is, where from: stored when the conversation starts
     image: Image | None = None  # a photo the channel has stored already (`reception.media.intake`)
+    # the language the channel knows the buyer reads (the widget's page): a new conversation without text uses it
+    lang: Literal["zh", "en"] | None = None
 
     def _has_image(self) -> bool:
         return self.image is not None or self.image_url is not None

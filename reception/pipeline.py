@@ -140,7 +140,7 @@ def _record(turn: Turn, latest: Conversation | None) -> Message:
     if conv is None or conv.status == "closed":
         conv = Conversation(id=turn.reception.new_id(), channel=inbound.channel, customer_id=inbound.customer_id,
                             entry=inbound.entry, created_at=now, updated_at=now,
-                            lang=language(turn.text) if turn.text else "zh")
+                            lang=language(turn.text) if turn.text else inbound.lang or "zh")
         seen = inbound.context.model_dump(exclude_none=True) if inbound.context else {}
         if inbound.customer_name and "name" not in seen:
             seen["name"] = inbound.customer_name

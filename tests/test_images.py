@@ -137,6 +137,11 @@ async def test_the_bot_says_it_passed_the_photo_on_and_the_reply_clock_runs(star
     assert (await again.json())["conversation_id"] == answer["conversation_id"]
     assert [m["sender"] for m in await history(client, answer["conversation_id"])].count("buyer") == 1
     await ws.close()
+    # a buyer on an English page who has written nothing yet is told in English
+    english = await session(client)
+    told = await (await upload(client, english["token"], jpeg(), client_id="photo-en", lang="en")).json()
+    assert "photo" in told["replies"][0]["text"].lower() and not any("\u4e00" <= c <= "\u9fff"
+                                                                    for c in told["replies"][0]["text"])
 
 
 async def test_with_nobody_online_the_bot_keeps_the_photo_for_the_humans(start):

@@ -22,6 +22,8 @@ CORS (``[webchat] allowed_origins``); no cookie is involved.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
@@ -118,7 +120,10 @@ async def _buyer_upload(request: web.Request) -> web.Response:
     if client_id is not None and not _identifier(client_id):
         raise ApiError(422, "invalid_field", "client_id: 1-128 characters, no control characters")
     image = await _upload(reception, request)
-    inbound = Inbound(channel=WEBCHAT, customer_id=customer_id, message_id=client_id, image=image)
+    hint = request.query.get("lang")
+    lang: Literal["zh", "en"] | None = "en" if hint == "en" else "zh" if hint == "zh" else None  # else: no hint
+    inbound = Inbound(channel=WEBCHAT, customer_id=customer_id, message_id=client_id, image=image,
+                      lang=lang)
     try:
         outcome = await reception.receive(inbound)
     except MessageConflict as exc:
@@ -236,7 +241,9 @@ def register_routes(route: Routes, reception: Reception) -> None:
     kinds = "JPEG, PNG, WebP" + (" or HEIC" if heif_available() else "")
     route("POST", "/api/v1/webchat/images", buyer_upload, f"A chat-widget buyer sends a photo ({kinds})",
           query=(Query("client_id", description="the widget's id for the message: a resend with the same id "
-                       "is answered as the first time and stores nothing twice"),),
+                       "is answered as the first time and stores nothing twice"),
+                 Query("lang", {"type": "string", "enum": ["zh", "en"]},
+                       "the page's language: a buyer who has written nothing yet is answered in it")),
           response=UPLOAD, errors=_ERRORS,
           description="Authorization: Bearer <the buyer's widget token> (POST /api/v1/webchat/session). "
           + _UPLOAD_NOTE + " The photo is the buyer's message: the answer is the webhook's (status, replies, "

@@ -698,7 +698,7 @@
       await new Promise((resolve, reject) => {
         // XMLHttpRequest: fetch cannot report an upload's progress
         const xhr = new XMLHttpRequest();
-        xhr.open('POST', `${SERVER}/api/v1/webchat/images?client_id=${encodeURIComponent(clientId)}`);
+        xhr.open('POST', `${SERVER}/api/v1/webchat/images?client_id=${encodeURIComponent(clientId)}&lang=${LANG}`);
         xhr.setRequestHeader('Authorization', `Bearer ${token}`);
         xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
         xhr.upload.onprogress = (ev) => {

@@ -73,6 +73,18 @@ async def agent_sends_a_photo(agent: Page, buyer: Page) -> None:
     await expect(buyer.get_by_test_id("rw-viewer")).to_be_hidden()
 
 
+async def paste(page: Page, testid: str, data: bytes) -> None:
+    """Paste `data` as a JPEG into the element `testid` (in the widget's shadow root when there is one),
+    as a clipboard would."""
+    await page.evaluate("""([testid, bytes]) => {
+        const widget = document.querySelector('reception-widget');
+        const box = (widget ? widget.shadowRoot : document).querySelector(`[data-testid="${testid}"]`);
+        const clip = new DataTransfer();
+        clip.items.add(new File([new Uint8Array(bytes)], 'pasted.jpg', { type: 'image/jpeg' }));
+        box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: clip, bubbles: true, cancelable: true }));
+    }""", [testid, list(data)])
+
+
 async def test_a_buyer_sends_a_photo_from_the_picker_and_the_agent_answers_with_one(server, browser):  # noqa: F811
     agent = await agent_page(browser, server, "alice")
     buyer = await buyer_page(browser, server)
@@ -85,6 +97,12 @@ async def test_a_buyer_sends_a_photo_from_the_picker_and_the_agent_answers_with_
     await expect(buyer.get_by_test_id("rw-messages")).to_contain_text("图片")  # the bot says it passed it on
     await agent_opens_the_buyer_photo(agent)
     await agent_sends_a_photo(agent, buyer)
+    # a photo pasted into the message box goes too, on both sides
+    await paste(buyer, "rw-input", photo(500, 500, (90, 90, 20)))
+    await expect(mine.get_by_test_id("rw-photo-img")).to_have_count(2)
+    await paste(agent, "ag-reply-input", photo(300, 200, (20, 90, 90)))
+    theirs = buyer.locator('[data-testid="rw-message"][data-sender="agent"] [data-testid="rw-photo-img"]')
+    await expect(theirs).to_have_count(2, timeout=10_000)
     # a file that is not a photo is refused with the reason, in the buyer's language
     await buyer.get_by_test_id("rw-photo-input").set_input_files(
         {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all"})

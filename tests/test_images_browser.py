@@ -87,7 +87,18 @@ async def paste(page: Page, testid: str, data: bytes) -> None:
 
 async def test_a_buyer_sends_a_photo_from_the_picker_and_the_agent_answers_with_one(server, browser):  # noqa: F811
     agent = await agent_page(browser, server, "alice")
-    buyer = await buyer_page(browser, server)
+    # a slow network: the photo is picked while the widget's session request is still on its way, so the
+    # upload must wait for that session rather than open a second one (a second buyer, who never sees it)
+    buyer = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    sessions = []
+
+    async def slow(route):
+        sessions.append(route.request.url)
+        await asyncio.sleep(0.5)
+        await route.continue_()
+    await buyer.route("**/api/v1/webchat/session", slow)
+    await buyer.goto(server + "/")
+    await buyer.get_by_test_id("rw-button").click()
     await buyer.get_by_test_id("rw-photo-input").set_input_files(
         {"name": "broken-cup.jpg", "mimeType": "image/jpeg", "buffer": photo(1600, 1200, (200, 40, 40))})
     mine = buyer.locator('[data-testid="rw-message"][data-sender="buyer"]')
@@ -95,6 +106,7 @@ async def test_a_buyer_sends_a_photo_from_the_picker_and_the_agent_answers_with_
     await wait_shown(mine.get_by_test_id("rw-photo-img"))
     await expect(mine).not_to_have_attribute("data-state", "sending", timeout=10_000)  # the server's copy
     await expect(buyer.get_by_test_id("rw-messages")).to_contain_text("图片")  # the bot says it passed it on
+    assert len(sessions) == 1, sessions
     await agent_opens_the_buyer_photo(agent)
     await agent_sends_a_photo(agent, buyer)
     # a photo pasted into the message box goes too, on both sides

@@ -1042,7 +1042,15 @@
     sessionChecked = false;
   }
 
-  async function openSession() {
+  // One session request at a time: the socket and a photo upload may both need one at once, and two
+  // requests without a token would make two buyers (the photo sent as one, the socket listening as the other).
+  let sessionPending = null;
+  function openSession() {
+    if (!sessionPending) sessionPending = requestSession().finally(() => { sessionPending = null; });
+    return sessionPending;
+  }
+
+  async function requestSession() {
     // From a shop on another origin, send the JSON as text/plain: a "simple" request needs no CORS
     // preflight, only Access-Control-Allow-Origin on the answer.
     const type = SERVER === location.origin ? 'application/json' : 'text/plain;charset=UTF-8';

@@ -159,6 +159,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 def cmd_faq_check(args: argparse.Namespace) -> None:
     """Refuses a bad FAQ (exit 2); otherwise the doctor's figures and advice (exit 0)."""
     from .faq.bot import encoder
+    from .faq.diskcache import DiskCache
     from .faq.doctor import report
     from .faq.library import build
     from .faq.loader import load_with_files
@@ -167,7 +168,8 @@ def cmd_faq_check(args: argparse.Namespace) -> None:
     dirs = [Path(p) for p in args.faq] if args.faq else settings.faq
     entries, files = load_with_files(*dirs)
     print(f"FAQ in {', '.join(map(str, dirs))}")
-    faq = build(entries, files, settings.bot.max_wrong_share, encoder(settings.bot.semantic))
+    faq = build(entries, files, settings.bot.max_wrong_share, encoder(settings.bot.semantic),
+                DiskCache(settings.bot.cache_dir))
     print(report(faq.diagnosis, settings.bot.max_wrong_share))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -257,6 +258,12 @@ class SentimentSettings(Section):
     angry_words: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = Field(default_factory=list)
 
 
+def default_cache_dir() -> str:
+    """``$XDG_CACHE_HOME/reception``, else ``~/.cache/reception``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "reception")
+
+
 class BotSettings(Section):
     # the share of wrong answers the bot may expect: its threshold is calibrated on the FAQ to stay under it
     max_wrong_share: float = Field(default=0.05, gt=0.0, le=0.5)
@@ -267,6 +274,9 @@ class BotSettings(Section):
     # how often the FAQ folders are checked for edits, in seconds (0: only on SIGHUP or a dashboard edit)
     watch_seconds: float = Field(default=2.0, ge=0, le=3600)
     repeat_similarity: float = Field(default=90.0, ge=50.0, le=100.0)
+    # where the FAQ's sentence vectors and calibration are kept between starts, by content (reception.faq.diskcache);
+    # "" keeps nothing
+    cache_dir: str = Field(default_factory=default_cache_dir, max_length=4096)
 
 
 DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")

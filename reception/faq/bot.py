@@ -13,10 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import bigsale
+from ..config import Settings
 from ..core import Reception
 from ..hookspecs import hookimpl
 from ..models import BotAnswer, Conversation, Message
 from ..state import StateKey
+from .diskcache import DiskCache
 from .library import FaqLibrary, LoadedFaq
 from .loader import FaqError
 from .semantic import Encoder, load_encoder
@@ -55,11 +57,17 @@ def encoder(setting: str) -> Encoder | None:
     return found
 
 
+def library_of(settings: Settings) -> FaqLibrary:
+    """The shop's FAQ folders as the server reads them (not loaded yet): the everyday and sale folders, the
+    wrong-share limit, sentence vectors as ``bot.semantic`` says, the indexing work kept in ``bot.cache_dir``."""
+    return FaqLibrary(tuple(map(Path, settings.faq)), tuple(map(Path, settings.big_sale.faq)),
+                      settings.bot.max_wrong_share, encoder(settings.bot.semantic), DiskCache(settings.bot.cache_dir))
+
+
 @hookimpl(trylast=True)
 def startup(reception: Reception) -> None:
     settings = reception.settings
-    faq = FaqLibrary(tuple(map(Path, settings.faq)), tuple(map(Path, settings.big_sale.faq)),
-                     settings.bot.max_wrong_share, encoder(settings.bot.semantic))
+    faq = library_of(settings)
     faq.load(reception.clock.now())  # a bad FAQ (or sale FAQ) stops the start
     reception.state[STATE_KEY] = faq
     if settings.bot.watch_seconds:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .calibrate import Calibration, calibrate, content_key
+from .diskcache import DiskCache
 from .doctor import Diagnosis, diagnose
 from .loader import FaqEntry, FaqError, faq_files, load_with_files
 from .matcher import FaqMatcher, Match
@@ -73,15 +74,20 @@ _indexed: OrderedDict[str, tuple[CachedMatcher, Calibration]] = OrderedDict()  #
 
 
 def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: float,
-          encoder: Encoder | None = None) -> LoadedFaq:
+          encoder: Encoder | None = None, cache: DiskCache | None = None) -> LoadedFaq:
     """Index and calibrate `entries` (with sentence vectors when given an `encoder`), reusing the
-    work done for the same content."""
+    work done for the same content in this process, or kept in `cache` by an earlier one."""
     key = content_key(entries, max_wrong_share, encoder is not None)
     if key in _indexed:
         _indexed.move_to_end(key)
     else:
-        indexed = FaqMatcher(entries, encoder)
-        _indexed[key] = (CachedMatcher(indexed), calibrate(entries, indexed, max_wrong_share))
+        indexed = FaqMatcher(entries, encoder, cache=cache)
+        calibration = cache.calibration(key) if cache is not None else None
+        if calibration is None:
+            calibration = calibrate(entries, indexed, max_wrong_share)
+            if cache is not None:
+                cache.keep_calibration(key, calibration)
+        _indexed[key] = (CachedMatcher(indexed), calibration)
         if len(_indexed) > READINGS:
             _indexed.popitem(last=False)
     matcher, calibration = _indexed[key]
@@ -114,6 +120,7 @@ class FaqLibrary:
     sale_dirs: tuple[Path, ...]
     max_wrong_share: float
     encoder: Encoder | None = None  # sentence vectors from the ``semantic`` extra, when in use
+    cache: DiskCache | None = None  # where the indexing work is kept between starts (``[bot] cache_dir``)
     everyday: LoadedFaq | None = None
     sale: LoadedFaq | None = None
     error: str | None = None  # why the last reload was refused; None once a reload succeeds
@@ -125,12 +132,12 @@ class FaqLibrary:
         """Read the folders now (raises `FaqError`): used at start, where a bad FAQ stops the start."""
         stamp = _stamp(self.dirs + self.sale_dirs)
         entries, files = load_with_files(*self.dirs)
-        everyday = build(entries, files, self.max_wrong_share, self.encoder)
+        everyday = build(entries, files, self.max_wrong_share, self.encoder, self.cache)
         sale = None
         if self.sale_dirs:
             sale_entries, sale_files = load_with_files(*self.sale_dirs)
             sale = build(with_sale(entries, sale_entries), {**files, **sale_files}, self.max_wrong_share,
-                         self.encoder)
+                         self.encoder, self.cache)
         self.everyday, self.sale, self.error, self.loaded_at, self._stamp = everyday, sale, None, now, stamp
 
     def changed(self) -> bool:

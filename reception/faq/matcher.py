@@ -57,7 +57,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -65,6 +65,9 @@ from rapidfuzz.distance import OSA
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
 from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, words
+
+if TYPE_CHECKING:
+    from .diskcache import DiskCache
 
 # --- the matcher -------------------------------------------------------------------------
 
@@ -121,9 +124,10 @@ class FaqMatcher:
     """Matches buyer messages to FAQ entries; build once, `match` many times (read-only, thread-safe)."""
 
     def __init__(self, entries: Sequence[FaqEntry], encoder: Encoder | None = None,
-                 known_vectors: Mapping[str, Any] | None = None) -> None:
+                 known_vectors: Mapping[str, Any] | None = None, cache: DiskCache | None = None) -> None:
         """Index `entries`; with an `encoder`, also their sentence vectors (`known_vectors`: rows
-        already encoded, by phrasing, such as those of the FAQ a cross-validation fold comes from)."""
+        already encoded, by phrasing, such as those of the FAQ a cross-validation fold comes from;
+        `cache`: where the vectors of an FAQ indexed before are kept, `diskcache`)."""
         self.entries = list(entries)
         self.encoder = encoder
         self._texts: list[str] = []  # phrasing as written
@@ -189,7 +193,7 @@ class FaqMatcher:
         dense = max(64, int(DENSE * n))
         self._post = {f: p for f, p in post.items() if len(p) <= dense}
         self._dense = {f for f, p in post.items() if len(p) > dense}
-        self._semantic = (Semantic(encoder, self._texts, self._entry_qs, known_vectors or {})
+        self._semantic = (Semantic(encoder, self._texts, self._entry_qs, known_vectors or {}, cache)
                           if encoder is not None and self._texts else None)
 
     # -- query side --------------------------------------------------------------------
@@ -319,13 +323,14 @@ class FaqMatcher:
         rival = max((v for k, v in sims.items() if k != e), default=0.0)
         return lexical + semantic_features(mine, rival)
 
-    def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True
+    def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True, query: tuple | None = None
                 ) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
         confidence inputs of its best entry and of the runner-up; None when the text normalises
         to nothing or the FAQ is empty. `exclude`: an entry number left out (`match`); `vectors`:
-        False ranks on the lexical evidence alone, as a matcher without an encoder would."""
-        query = self._query(text[:MAX_CHARS])
+        False ranks on the lexical evidence alone, as a matcher without an encoder would; `query`:
+        the text's `_query`, when it was built already."""
+        query = query or self._query(text[:MAX_CHARS])
         if query is None or not self.entries:
             return None
         sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None and vectors else None
@@ -348,7 +353,8 @@ class FaqMatcher:
         number of an entry to leave out, as if the FAQ lacked it (the calibration asks what a question
         on a topic the FAQ does not cover gets; the rest of the index is unchanged).
         """
-        inputs = self._inputs(text, exclude)
+        query = self._query(text[:MAX_CHARS])
+        inputs = self._inputs(text, exclude, query=query) if query is not None else None
         if inputs is None:
             return None
         ranked, best, runner = inputs
@@ -359,9 +365,10 @@ class FaqMatcher:
             qs = self._entry_qs[first]
             return Match(self.entries[first], 0.0, self._texts[qs[0]] if qs else "", None, 0.0)
         sure = confidence(best)
-        if self._semantic is not None:  # agreement: lexical ranking and nearest vectors name the same entry
-            lexical = self._inputs(text, exclude, vectors=False)
-            if lexical is not None and lexical[1] is not None and lexical[0][0][1] == ranked[0][1] and best[-1]:
+        if self._semantic is not None and best[-1]:
+            # agreement: the entry leads in sentence-vector space, and the lexical ranking alone names it too
+            lexical = self._inputs(text, exclude, vectors=False, query=query)
+            if lexical is not None and lexical[1] is not None and lexical[0][0][1] == ranked[0][1]:
                 sure = max(sure, confidence(lexical[1]))
         return Match(self.entries[ranked[0][1]], sure, self._texts[ranked[0][4]],
                      self.entries[ranked[1][1]] if runner else None, confidence(runner) if runner else 0.0)

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 if TYPE_CHECKING:
     import numpy
 
+    from .diskcache import DiskCache
+
 CACHE_SIZE = 4096  # single-text encodings kept
 MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
 DIM = 512
@@ -127,12 +129,19 @@ class Semantic:
     """An FAQ's phrasings as sentence vectors, encoded once per FAQ (the matcher's semantic evidence)."""
 
     def __init__(self, encoder: Encoder, texts: Sequence[str], entry_qs: Sequence[Sequence[int]],
-                 known: Mapping[str, Any]) -> None:
+                 known: Mapping[str, Any], cache: DiskCache | None = None) -> None:
         import numpy as np
 
         self.encoder = encoder
         missing = [t for t in dict.fromkeys(texts) if t not in known]
-        fresh = dict(zip(missing, encoder.encode(missing))) if missing else {}
+        fresh = {}
+        if missing:
+            rows = cache.vectors(missing, DIM) if cache is not None else None
+            if rows is None:
+                rows = encoder.encode(missing)
+                if cache is not None:
+                    cache.keep_vectors(missing, rows)
+            fresh = dict(zip(missing, rows))
         self.vectors = np.stack([known[t] if t in known else fresh[t] for t in texts])
         self.table = {t: row for t, row in zip(texts, self.vectors)}  # phrasing → its row
         # phrasings are stored entry by entry, so each entry's rows are one contiguous run
@@ -140,9 +149,14 @@ class Semantic:
         self.starts = np.array([entry_qs[e][0] for e in self.entries])
 
     def similarities(self, text: str) -> dict[int, float]:
-        """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries."""
+        """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries.
+
+        A text that is one of the FAQ's phrasings (a buyer tapping a suggested question) takes the
+        phrasing's row instead of being encoded again (the same vector, within float rounding: 2e-7)."""
         import numpy as np
 
-        best = np.maximum.reduceat(self.vectors @ self.encoder.encode([text])[0], self.starts)
+        row = self.table.get(text)
+        vector = row if row is not None else self.encoder.encode([text])[0]
+        best = np.maximum.reduceat(self.vectors @ vector, self.starts)
         top = np.argsort(-best)[:SEMANTIC_TOP]
         return {self.entries[i]: float(best[i]) for i in top}

@@ -16,7 +16,6 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 from aiohttp import web
@@ -31,8 +30,8 @@ from ..openapi import Query, Routes
 from ..state import StateKey
 from ..store import make_store
 from . import learn
-from .bot import encoder, in_force
-from .library import FaqLibrary, LoadedFaq
+from .bot import in_force, library_of
+from .library import LoadedFaq
 from .matcher import Match
 from .text import language, normalize
 
@@ -171,8 +170,7 @@ def render(groups: list[dict[str, Any]], days: int) -> str:
 
 
 async def _collect(settings: Settings, days: int, now: datetime) -> list[dict[str, Any]]:
-    faq = FaqLibrary(tuple(map(Path, settings.faq)), tuple(map(Path, settings.big_sale.faq)),
-                     settings.bot.max_wrong_share, encoder(settings.bot.semantic))  # as the server reads it
+    faq = library_of(settings)  # as the server reads it
     faq.load(now)  # FaqError: the command says why and exits 2
     reading = faq.sale if faq.sale is not None and bigsale.active(settings, now) else faq.everyday
     assert reading is not None

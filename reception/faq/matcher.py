@@ -323,7 +323,8 @@ class FaqMatcher:
         rival = max((v for k, v in sims.items() if k != e), default=0.0)
         return lexical + semantic_features(mine, rival)
 
-    def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True, query: tuple | None = None
+    def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True,
+                query: tuple[str, dict[str, float]] | None = None
                 ) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
         confidence inputs of its best entry and of the runner-up; None when the text normalises

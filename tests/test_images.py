@@ -183,6 +183,23 @@ async def test_a_photo_over_the_limit_is_refused_with_413(start):
     assert error_code(body) == "image_too_large" and "at most" in body["error"]["message"]
 
 
+async def test_a_buyer_who_floods_photos_is_told_to_wait_and_nothing_of_the_flood_is_kept(start, tmp_path,
+                                                                                         database, clock):
+    client = await start(media={"buyer_photos_per_minute": 3})
+    buyer, other = await session(client), await session(client)
+    for n in range(3):
+        assert (await upload(client, buyer["token"], jpeg(), client_id=f"p{n}")).status == 200
+    refused = await upload(client, buyer["token"], jpeg(), client_id="p3")
+    assert refused.status == 429 and refused.headers["Retry-After"] == "20"
+    body = await refused.json()
+    assert error_code(body) == "too_many_photos" and "3 photos a minute" in body["error"]["message"]
+    assert len([p for p in media_folder(tmp_path, database).rglob("*") if p.is_file()]) == 3 * 2  # photo, thumb
+    assert (await upload(client, other["token"], jpeg())).status == 200  # each buyer has their own allowance
+    await clock.advance(20)  # one photo's worth back, 60/3 s later
+    assert (await upload(client, buyer["token"], jpeg(), client_id="p3")).status == 200
+    assert (await upload(client, buyer["token"], jpeg(), client_id="p4")).status == 429
+
+
 async def test_a_photo_over_ten_megabytes_is_refused_by_default(client):
     buyer = await session(client)
     response = await upload(client, buyer["token"], b"\xff\xd8" + b"\x00" * (10 * 1024 * 1024))

@@ -358,6 +358,8 @@ class MediaSettings(Section):
     # a decoded image larger than this is refused (decompression bombs); 50 MP covers a 48 MP phone photo
     max_pixels: int = Field(default=50_000_000, ge=10_000, le=200_000_000)
     thumb_size: int = Field(default=320, ge=64, le=1024)  # the thumbnail's longer side, in pixels
+    # photos one chat-widget buyer may send a minute (that many at once, then one every 60/N s); more: 429
+    buyer_photos_per_minute: int = Field(default=6, ge=1, le=600)
     # photos decoded at once (each may take hundreds of MB while it is decoded); the others wait
     workers: int = Field(default=2, ge=1, le=16)
     # an image_url fetch gives up after this many seconds (connect, redirects and body together)

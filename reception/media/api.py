@@ -22,6 +22,7 @@ CORS (``[webchat] allowed_origins``); no cookie is involved.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from aiohttp import web
@@ -119,6 +120,13 @@ async def _buyer_upload(request: web.Request) -> web.Response:
     client_id = request.query.get("client_id")
     if client_id is not None and not _identifier(client_id):
         raise ApiError(422, "invalid_field", "client_id: 1-128 characters, no control characters")
+    media = media_of(reception)
+    wait = media.buyer_photos.take(customer_id, reception.clock.now())
+    if wait:  # before the body is read: a flood costs neither the decoder nor the disk
+        seconds = math.ceil(wait)
+        raise ApiError(429, "too_many_photos", f"at most {media.config.buyer_photos_per_minute} photos a minute "
+                       f"([media] buyer_photos_per_minute); try again in {seconds} s",
+                       headers={"Retry-After": str(seconds)})
     image = await _upload(reception, request)
     hint = request.query.get("lang")
     lang: Literal["zh", "en"] | None = "en" if hint == "en" else "zh" if hint == "zh" else None  # else: no hint
@@ -244,9 +252,10 @@ def register_routes(route: Routes, reception: Reception) -> None:
                        "is answered as the first time and stores nothing twice"),
                  Query("lang", {"type": "string", "enum": ["zh", "en"]},
                        "the page's language: a buyer who has written nothing yet is answered in it")),
-          response=UPLOAD, errors=_ERRORS,
+          response=UPLOAD, errors=_ERRORS + (429,),
           description="Authorization: Bearer <the buyer's widget token> (POST /api/v1/webchat/session). "
-          + _UPLOAD_NOTE + " The photo is the buyer's message: the answer is the webhook's (status, replies, "
+          + _UPLOAD_NOTE + " More than [media] buyer_photos_per_minute from one buyer: 429 too_many_photos with "
+          "Retry-After (seconds). The photo is the buyer's message: the answer is the webhook's (status, replies, "
           "handover) and the photo (id, mime, size, width, height, url, thumb_url).")
     route.preflight("/api/v1/webchat/images", _preflight("POST, OPTIONS"))
     route("POST", "/api/v1/conversations/{conversation_id}/images", agent_upload,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ..models import Image
+from ..ratelimit import RateLimit
 from ..state import StateKey
 from .files import MediaFiles, media_dir, new_id
 from .image import ImageRefused, Limits, describe_size, process
@@ -39,6 +40,7 @@ class Media:
         config = self.config = settings.media
         self.files = MediaFiles(media_dir(settings))
         self.limits = Limits(config.max_bytes, config.max_pixels, config.thumb_size)
+        self.buyer_photos = RateLimit(config.buyer_photos_per_minute)  # widget buyers: no credentials
         self.workers = config.workers
         self._slots: asyncio.Semaphore | None = None
 

@@ -93,6 +93,7 @@
         not_an_image: '这个文件不是图片，请重新选择',
         invalid_image: '图片已损坏，无法读取，请重新选择',
         image_too_many_pixels: '图片尺寸太大了，请压缩后再发送',
+        too_many_photos: '图片发得太快了，请稍等一会儿再发',
       },
       errors: {
         invalid_message: '这条消息无法发送，请修改后再试',
@@ -144,6 +145,7 @@
         not_an_image: 'This file is not a photo. Please choose another.',
         invalid_image: 'This photo is damaged and cannot be read. Please choose another.',
         image_too_many_pixels: 'This photo is too large. Please make it smaller and try again.',
+        too_many_photos: 'Too many photos at once. Please wait a moment before sending another.',
       },
       errors: {
         invalid_message: 'This message could not be sent. Please change it and try again.',

@@ -85,6 +85,20 @@ async def test_a_pooled_buyer_who_asks_again_hears_they_are_still_kept(start, cl
     assert b1["handover_reason"] == "requested"  # what the buyer asked for, over the bot's doubt
 
 
+async def test_a_pool_that_runs_at_night_is_not_named_as_when_the_humans_are_back(start, clock):
+    """The pool runs every half hour round the clock, the shop opens at 08:00: the buyer hears 08:00."""
+    client = await start(agents=TEAM, offline_pool={"windows": ["00:00-24:00"]})
+    await clock.advance(15.5 * 3600)  # 23:30
+    assert (await send(client, "b1", "转人工"))["status"] == "offline"
+    again = (await send(client, "b1", "转人工"))["replies"][0]["text"]
+    assert "下次分配 11-12 08:00" in again, again
+    await clock.advance(9 * 3600)  # 08:30, open: the next run is the pool's own
+    await set_status(client, "alice", "offline")
+    pooled = await send(client, "b2", "转人工")
+    assert pooled["status"] == "offline"
+    assert "下次分配 09:00" in (await send(client, "b2", "转人工"))["replies"][0]["text"]
+
+
 async def test_with_everybody_suspended_the_bot_covers(start):
     client = await start(agents=TEAM)
     await set_status(client, "alice", "suspended")

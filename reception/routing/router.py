@@ -269,11 +269,15 @@ class Router(Actions):
         return self.say(tx, conv, texts.takeover(reason, when, conv.lang), now, live, kind="pool")
 
     def still_kept(self, tx: Transaction, conv: Conversation, now: datetime) -> list[Reply]:
-        """A pooled buyer asks for a person again: they are still kept, and when the humans are next due."""
-        when = self.next_pool_run_text(now)
+        """A pooled buyer asks for a person again: they are still kept, and when the humans are next due: the
+        first pool run once the buyer's group is open (a run while it is closed assigns nobody), else the
+        opening itself."""
         cal = coverage.calendar(self.reception)
-        if when is None and (back := cal.next_open(now, conv.group)) is not None:
-            when = cal.local_text(back, now)
+        back = cal.next_open(now, conv.group)
+        due = None
+        if back is not None:  # a run right at the opening counts
+            due = self.next_pool_run(back - timedelta(microseconds=1) if back > now else now) or back
+        when = cal.local_text(due, now) if due is not None else None
         return self.say(tx, conv, texts.still_kept(when, conv.lang), now, live=True, kind="pool")
 
     def capacity_reason(self, conv: Conversation, penalty: bool = False) -> str | None:
@@ -290,15 +294,19 @@ class Router(Actions):
             return "queue_full"
         return None
 
-    def next_pool_run_text(self, now: datetime) -> str | None:
+    def next_pool_run(self, now: datetime) -> datetime | None:
+        """The offline pool's next run after `now`, or None (no pool, no run within its windows)."""
         pool = self.settings.offline_pool
         if not pool.enabled:
             return None
         from zoneinfo import ZoneInfo
 
-        tz = ZoneInfo(self.settings.hours.timezone)
-        when = next_run(now, pool.windows, tz, bigsale.pool_interval(self.settings, now))
-        return when.astimezone(tz).strftime("%H:%M") if when else None
+        return next_run(now, pool.windows, ZoneInfo(self.settings.hours.timezone),
+                        bigsale.pool_interval(self.settings, now))
+
+    def next_pool_run_text(self, now: datetime) -> str | None:
+        when = self.next_pool_run(now)
+        return coverage.calendar(self.reception).local_text(when, now) if when else None
 
     async def route(self, tx: Transaction, conv: Conversation, now: datetime, live: bool,
                     penalty: bool = False) -> list[Reply]:

@@ -133,6 +133,13 @@ async def test_search_finds_an_agents_own_conversations_and_the_admin_all(start,
     assert await ids("text=发票") == [second, first]
     assert await ids("text=发票", "alice") == [first]  # alice served only b1
     assert await ids("text=发票", "bob") == [second]
+    # internal notes are searched where the caller may read them: the admin, the agent who holds the buyer now
+    await call(client, "POST", f"/api/v1/conversations/{second}/notes", "bob", json={"text": "周五前回电，VIP"})
+    await call(client, "POST", f"/api/v1/conversations/{first}/notes", json={"text": "周五 admin note"})
+    assert await ids("text=周五", "bob") == [second] and await ids("text=周五") == [second, first]
+    assert await ids("text=周五", "alice") == []  # b1's conversation is closed: alice no longer reads its notes
+    [hit] = (await call(client, "GET", "/api/v1/search/conversations?text=vip", "bob"))["conversations"]
+    assert [(m["sender"], m["text"]) for m in hit["matches"]] == [("note", "周五前回电，VIP")]
     assert await ids("buyer=小明", "alice") == [first] and await ids("buyer=B1") == [first]
     assert await ids(f"buyer=买家·{nickname('webhook', 'b2')}") == [second]
     assert await ids(f"buyer={nickname('webhook', 'b2').lower()}", "alice") == []

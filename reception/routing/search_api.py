@@ -2,8 +2,9 @@
 
 ``GET /api/v1/search/conversations`` with any of ``buyer`` (part of the
 buyer's id or channel name, or their nickname such as 买家·7Q2K), ``text``
-(part of a message), ``order`` (an order number: in a card, a text, or
-among the buyer's orders), ``from`` / ``to`` (local dates of the shop,
+(part of a message, or of an internal note where the caller may read
+notes: the admin, or the agent holding the buyer now), ``order`` (an
+order number: in a card, a text, or among the buyer's orders), ``from`` / ``to`` (local dates of the shop,
 inclusive: the conversation was active on one of those days) and ``limit``
 (1-100, 20 by default). The query is validated by `SearchQuery`: a bad date
 or limit is a 422 naming the field. An agent's token searches only the
@@ -96,13 +97,16 @@ async def search(request: web.Request) -> web.Response:
     truncated, found = len(found) > query.limit, found[:query.limit]
     now = reception.clock.now()
     views = await buyers.enrich(reception, [conversation_view(reception.router.current(c), now) for c in found])
+    for view in views:
+        view["mine"] = who.admin or (view["status"] == "assigned" and view["agent_id"] == who.agent_id)
     needle = query.text or query.order
-    matches = await reception.store.matching_messages([v["conversation_id"] for v in views], needle) \
-        if needle else {}
+    # notes only where the caller may read them: the admin everywhere, an agent on the buyers they hold now
+    matches = await reception.store.matching_messages(
+        [v["conversation_id"] for v in views], needle,
+        notes_of=[v["conversation_id"] for v in views if v["mine"]] if query.text else ()) if needle else {}
     for view in views:
         view["matches"] = [{"sender": m["sender"], "text": m["text"], "created_at": m["created_at"]}
                            for m in matches.get(view["conversation_id"], [])]
-        view["mine"] = who.admin or (view["status"] == "assigned" and view["agent_id"] == who.agent_id)
     return json_response({"conversations": views, "truncated": truncated, "limit": query.limit,
                           "timezone": reception.settings.hours.timezone})
 
@@ -110,7 +114,8 @@ async def search(request: web.Request) -> web.Response:
 RESULT: dict[str, Any] = {"type": "object", "properties": {
     "conversations": {"type": "array", "items": {"type": "object", "description": (
         "a conversation view (as GET /api/v1/agents/{agent_id}/conversations) with `buyer`, `last_message`, "
-        "`matches` (up to 3 messages containing the text or order number) and `mine` (the caller holds it now)")}},
+        "`matches` (up to 3 messages containing the text or order number, and for a text the notes the caller may "
+        "read, sender \"note\") and `mine` (the caller holds it now)")}},
     "truncated": {"type": "boolean"}, "limit": {"type": "integer"}, "timezone": {"type": "string"}}}
 
 
@@ -120,7 +125,7 @@ def register_routes(route: Routes, reception: Reception) -> None:
           "Search conversations by buyer, text, order number and date (agents: their own; the admin: all)",
           auth="agent", response=RESULT, errors=(401, 403, 422), query=(
               Query("buyer", description="part of the buyer's id or name, or their nickname (买家·7Q2K)"),
-              Query("text", description="part of a message's text"),
+              Query("text", description="part of a message's text or of an internal note's"),
               Query("order", description="an order number"),
               Query("from", {"type": "string", "format": "date"}, "first local day (YYYY-MM-DD)"),
               Query("to", {"type": "string", "format": "date"},

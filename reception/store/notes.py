@@ -71,10 +71,14 @@ def _where(search: Search) -> tuple[list[str], dict[str, Any]]:
             params[f"bc{i}"], params[f"bi{i}"] = channel, customer_id
             found.append(f"(c.channel=:bc{i} AND c.customer_id=:bi{i})")
         where.append("(" + " OR ".join(found) + ")")
-    if search.text:
+    if search.text:  # a message's text, or an internal note's
         params["text"] = like(search.text)
-        where.append("EXISTS (SELECT 1 FROM messages t WHERE t.conversation_id=c.id AND LOWER(t.text)"
-                     + _LIKE.format("text") + ")")
+        notes = ("EXISTS (SELECT 1 FROM notes n WHERE n.conversation_id=c.id AND LOWER(n.text)"
+                 + _LIKE.format("text") + ")")
+        if search.agent_id is not None:  # an agent reads the notes of the buyers they hold now (the notes API's rule)
+            notes = f"(c.status='assigned' AND c.agent_id=:agent AND {notes})"
+        where.append("(EXISTS (SELECT 1 FROM messages t WHERE t.conversation_id=c.id AND LOWER(t.text)"
+                     + _LIKE.format("text") + f") OR {notes})")
     if search.order:
         params["order"], params["order_like"] = search.order, like(search.order)
         where.append("(EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id=c.id AND"
@@ -127,19 +131,24 @@ class NoteReads:
                                 + " ORDER BY c.created_at DESC, c.id DESC LIMIT :limit", params)
         return [codec.conversation(r) for r in rows]
 
-    async def matching_messages(self, conversation_ids: Sequence[str], text: str,
-                                per_conversation: int = 3) -> dict[str, list[dict[str, Any]]]:
-        """Up to `per_conversation` messages of each conversation whose text contains `text`, oldest first."""
+    async def matching_messages(self, conversation_ids: Sequence[str], text: str, per_conversation: int = 3,
+                                notes_of: Sequence[str] = ()) -> dict[str, list[dict[str, Any]]]:
+        """Up to `per_conversation` messages of each conversation whose text contains `text`, oldest first; with
+        them the internal notes (sender "note") of the conversations in `notes_of`."""
         found: dict[str, list[dict[str, Any]]] = {}
         ids = list(conversation_ids)
         if not ids:
             return found
         params: dict[str, Any] = {f"c{i}": cid for i, cid in enumerate(ids)}
+        params.update({f"n{i}": cid for i, cid in enumerate(notes_of)})
         params["text"] = like(text)
         marks = ", ".join(f":c{i}" for i in range(len(ids)))
-        rows = await self._rows(
-            f"SELECT conversation_id, sender, text, created_at FROM messages WHERE conversation_id IN ({marks})"
-            " AND LOWER(text)" + _LIKE.format("text") + " ORDER BY id", params)
+        sql = (f"SELECT conversation_id, sender, text, created_at FROM messages WHERE conversation_id IN ({marks})"
+               " AND LOWER(text)" + _LIKE.format("text"))
+        if notes_of:
+            sql += (" UNION ALL SELECT conversation_id, 'note', text, created_at FROM notes WHERE conversation_id IN ("
+                    + ", ".join(f":n{i}" for i in range(len(notes_of))) + ") AND LOWER(text)" + _LIKE.format("text"))
+        rows = await self._rows(sql + " ORDER BY created_at", params)
         for row in rows:
             kept = found.setdefault(row["conversation_id"], [])
             if len(kept) < per_conversation:

@@ -338,6 +338,14 @@ async def test_live_updates_cross_instances_and_survive_the_instance_going_away(
         reply = await _frame(widget, {"type": "message", "sender": "agent"})
         assert reply["text"] == "您好，我来帮您看看"
 
+        # typing crosses instances too, never stored: the buyer types on instance 3, the workbench on 2 shows
+        # it; the agent types on 2, the widget on 3 shows it
+        await widget.send_json({"type": "typing", "typing": True})
+        typing = await _frame(workbench, {"type": "typing", "conversation_id": conversation})
+        assert typing["typing"] is True and typing["expires_in"] > 0
+        await workbench.send_json({"type": "typing", "conversation_id": conversation, "typing": True})
+        assert (await _frame(widget, {"type": "typing", "sender": "agent"}))["typing"] is True
+
         # the dashboard is the same on every instance
         for url in shop.urls:
             for _ in range(400):  # each instance catches up as the notice reaches it

@@ -72,3 +72,37 @@ def test_when_words_and_vectors_name_the_same_entry_the_answer_is_as_sure_as_the
     words, vectors = lexical.match(agree), both.match(agree)
     assert words.entry.id == vectors.entry.id == "shipping_time"
     assert vectors.confidence >= words.confidence
+
+
+@needs_extra
+async def test_messages_arriving_together_are_encoded_together_and_answered_as_if_alone(start):
+    import asyncio
+
+    import numpy as np
+
+    from reception.faq.semantic import Encoder
+
+    batched, alone = Encoder(), Encoder()
+    texts = ["我买的裙子还没到", "能不能便宜一点", "how long does delivery take to Shanghai"]
+    await asyncio.gather(*(batched.prepare(t) for t in texts))
+    assert all(t in batched._cache for t in texts)  # one batch filled the cache for all three
+    for text in texts:
+        assert np.allclose(batched.encode([text])[0], alone.encode([text])[0], atol=1e-6)
+    # through the real pipeline: buyers writing at the same moment get the answers a matcher with its own
+    # encoder gives each text alone (texts no other test sends, so nothing is remembered from before)
+    from reception.faq.matcher import FaqMatcher
+
+    client = await start(bot={"semantic": "on"})
+    asked = ["包邮吗亲 同时到达", "what sizes do you have, arriving together", "发什么快递呀 同时到达",
+             "can I pay with alipay, arriving together"]
+    replies = await asyncio.gather(*(client.post("/api/v1/webhook/messages", json={"customer_id": f"t{i}", "text": t})
+                                     for i, t in enumerate(asked)))
+    fresh = FaqMatcher(load_with_files(BUNDLED_FAQ)[0], alone)
+    answered = 0
+    for text, response in zip(asked, replies):
+        body = await response.json()
+        match, threshold = fresh.match(text), (await _try(client, text))["threshold"]
+        bot = [r["intent"] for r in body["replies"] if r["sender"] == "bot" and r.get("intent")]
+        assert bot == ([match.entry.id] if match.confidence >= threshold else []), text
+        answered += bool(bot)
+    assert answered >= 2

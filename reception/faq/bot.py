@@ -75,10 +75,11 @@ def startup(reception: Reception) -> None:
 
 
 @hookimpl(trylast=True)
-def bot_answer(message: Message, conversation: Conversation, reception: Reception) -> BotAnswer | None:
+async def bot_answer(message: Message, conversation: Conversation, reception: Reception) -> BotAnswer | None:
     if not message.text:
         return None
     faq = in_force(reception)
+    await faq.matcher.prepare(message.text)  # sentence vectors: encoded with the messages arriving alongside
     match = faq.matcher.match(message.text)
     if match is None:
         return None

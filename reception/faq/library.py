@@ -39,6 +39,11 @@ class CachedMatcher:
         self.matcher = matcher
         self._cache: OrderedDict[str, Match | None] = OrderedDict()
 
+    async def prepare(self, text: str) -> None:
+        """Get ready to `match` `text` (`FaqMatcher.prepare`), unless its answer is remembered."""
+        if normalize(text) not in self._cache:
+            await self.matcher.prepare(text)
+
     def match(self, text: str) -> Match | None:
         key = normalize(text)
         if key in self._cache:

@@ -129,10 +129,12 @@ async def test_bad_signatures_and_bodies_get_4xx_without_a_traceback(wecom, emul
 
 
 # -- buyers and the bot ----------------------------------------------------------------------------
-async def test_a_buyer_s_text_is_answered_by_the_bot_through_send_msg(wecom, emulator):
+async def test_a_buyer_s_text_is_answered_by_the_bot_through_send_msg(wecom, emulator, caplog):
     client = await wecom()
+    emulator.fail_batchget = True  # WeCom cannot say who the buyer is: the message goes on without the name
     msgid = emulator.buyer_says("wm-buyer-1", "什么时候发货")
     await deliver(client, emulator)
+    assert "nicknames not read" in caplog.text
     [answer] = await sent_to(emulator, "wm-buyer-1", 1)
     reception = client.app[RECEPTION]
     conv = await reception.store.latest_conversation("wecom", "wm-buyer-1")
@@ -166,11 +168,14 @@ async def test_cards_menu_clicks_and_events(wecom, emulator):
 async def test_a_buyer_asks_for_a_human_gets_the_agent_s_reply_and_rates(wecom, emulator):
     client = await wecom(agents=[agent("alice", ["pre_sales"])])
     await set_status(client, "alice", "online")
+    emulator.nicknames["wm-buyer-2"] = "小红🌸"
     emulator.buyer_says("wm-buyer-2", "转人工")
     await deliver(client, emulator)
     [notice] = await sent_to(emulator, "wm-buyer-2", 1)  # the bot says a person is coming
     mine = await (await client.get("/api/v1/agents/shop:alice/conversations", headers=bearer("alice-token"))).json()
     [conv] = mine["conversations"]
+    assert conv["buyer"]["display_name"] == "小红🌸"  # the agent sees the buyer's WeChat nickname
+    assert emulator.batchgets == [{"external_userid_list": ["wm-buyer-2"], "need_enter_session_context": 0}]
     path = f"/api/v1/conversations/{conv['conversation_id']}"
     reply = await client.post(f"{path}/messages", json={"text": "您好，我是客服小王，请问有什么可以帮您？"},
                               headers=bearer("alice-token"))
@@ -184,6 +189,7 @@ async def test_a_buyer_asks_for_a_human_gets_the_agent_s_reply_and_rates(wecom, 
     emulator.buyer_says("wm-buyer-2", "5")
     await deliver(client, emulator)
     texts = await sent_to(emulator, "wm-buyer-2", 4)
+    assert len(emulator.batchgets) == 1  # asked once per buyer, not per message
     reception = client.app[RECEPTION]
     [rated] = await reception.store.events(name="satisfaction.rated")
     assert rated.data["score"] == 5 and rated.data["agent_id"] == "shop:alice"

@@ -1,6 +1,7 @@
 """A local emulator of the WeCom endpoints the WeCom channel calls, checking each call as WeCom documents it.
 
-It serves ``cgi-bin/gettoken``, ``cgi-bin/kf/sync_msg`` and ``cgi-bin/kf/send_msg`` on a port of its own
+It serves ``cgi-bin/gettoken``, ``cgi-bin/kf/sync_msg``, ``cgi-bin/kf/send_msg`` and
+``cgi-bin/kf/customer/batchget`` on a port of its own
 and builds the encrypted callbacks WeCom would POST (with wechatpy's implementation of WeCom's scheme,
 independent of the channel's own signature code). What it checks, from WeCom's documentation:
 
@@ -10,7 +11,10 @@ independent of the channel's own signature code). What it checks, from WeCom's d
   most 128 bytes, one a callback carried), ``limit`` 1..1000, ``open_kfid`` of the account;
 - ``kf/send_msg``: ``touser`` a customer who wrote to the account, ``open_kfid``, ``msgtype`` ``text`` and
   ``text.content`` present, not empty (44004), at most 2048 bytes (45002); at most 5 messages after each
-  message of the customer (recorded as a violation: WeCom refuses the sixth).
+  message of the customer (recorded as a violation: WeCom refuses the sixth);
+- ``kf/customer/batchget``: ``external_userid_list`` of 1 to 100 ids, ``need_enter_session_context`` 0 or 1;
+  customers who wrote (within 48 hours) come back in ``customer_list`` with their nickname, the others in
+  ``invalid_external_userid``.
 
 A call that breaks a rule is answered with WeCom's error code where the documentation gives one and always
 recorded in `violations`, which every test checks is empty. Failures can be injected: `expire_token`
@@ -55,6 +59,9 @@ class Emulator:
     sync_calls: int = 0
     expire_token: bool = False  # the next API call is answered 42001 and the current token is dead
     fail_sends: int = 0  # the next N kf/send_msg calls are answered -1 (system busy)
+    nicknames: dict[str, str] = field(default_factory=dict)  # external_userid → WeChat nickname
+    batchgets: list[dict[str, Any]] = field(default_factory=list)  # the kf/customer/batchget bodies
+    fail_batchget: bool = False  # kf/customer/batchget answers -1 (system busy)
     url: str = ""
     _tokens: list[str] = field(default_factory=list)
     _dead: set[str] = field(default_factory=set)
@@ -191,11 +198,32 @@ class Emulator:
         self.sent.append(Sent(touser, kfid, content))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": f"sent{len(self.sent)}"})
 
+    async def customer_batchget(self, request: web.Request) -> web.Response:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json(request)
+        if isinstance(body, web.Response):
+            return body
+        self.batchgets.append(body)
+        ids = body.get("external_userid_list")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100 or not all(isinstance(i, str) for i in ids):
+            return self._bad(f"customer/batchget: external_userid_list {ids!r} is not 1-100 ids", 40058)
+        if body.get("need_enter_session_context", 0) not in (0, 1):
+            return self._bad("customer/batchget: need_enter_session_context is not 0 or 1", 40058)
+        if self.fail_batchget:
+            return web.json_response({"errcode": -1, "errmsg": "system busy"})
+        wrote = {m.get("external_userid") for m in self.messages if m.get("origin") == 3}
+        known = [i for i in ids if i in wrote and i in self.nicknames]  # within 48 hours of a message
+        return web.json_response({"errcode": 0, "errmsg": "ok", "customer_list": [
+            {"external_userid": i, "nickname": self.nicknames[i], "avatar": f"http://wx.qlogo.cn/{i}", "gender": 0,
+             "unionid": ""} for i in known], "invalid_external_userid": [i for i in ids if i not in known]})
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/cgi-bin/gettoken", self.gettoken)
         app.router.add_post("/cgi-bin/kf/sync_msg", self.sync_msg)
         app.router.add_post("/cgi-bin/kf/send_msg", self.send_msg)
+        app.router.add_post("/cgi-bin/kf/customer/batchget", self.customer_batchget)
         return app
 
 

@@ -25,6 +25,7 @@ from .config import WecomSettings
 MAX_ANSWER = 4 * 1024 * 1024  # bytes; a sync_msg page of 1,000 messages is far below
 STALE_TOKEN = (40014, 42001)  # invalid access_token, access_token expired
 TEXT_LIMIT = 2048  # bytes of text.content WeCom takes in one kf/send_msg
+BATCHGET = 100  # external_userids WeCom takes in one kf/customer/batchget
 _SECRET = re.compile(r"(access_token|corpsecret)=[^&\s]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -146,6 +147,21 @@ class WecomApi:
         if token:
             body["token"] = token
         return await self.call("kf/sync_msg", body)
+
+    async def nicknames(self, external_userids: list[str]) -> dict[str, str]:
+        """The WeChat nickname of each buyer WeCom knows (``kf/customer/batchget``, at most `BATCHGET` ids a
+        call); buyers it does not know (no session in the last 48 hours) are left out."""
+        found: dict[str, str] = {}
+        for start in range(0, len(external_userids), BATCHGET):
+            answer = await self.call("kf/customer/batchget", {
+                "external_userid_list": external_userids[start:start + BATCHGET], "need_enter_session_context": 0})
+            customers = answer.get("customer_list")
+            for customer in customers if isinstance(customers, list) else ():
+                if isinstance(customer, dict) and isinstance(customer.get("external_userid"), str):
+                    name = _clean(customer.get("nickname", ""), 64).strip()
+                    if name:
+                        found[customer["external_userid"]] = name
+        return found
 
     async def send_text(self, touser: str, open_kfid: str, text: str) -> None:
         """Send `text` to the buyer with ``kf/send_msg``, in as many messages as WeCom's size limit needs."""

@@ -28,6 +28,7 @@ from reception.plugin import (
     Channel,
     Conversation,
     DeliveryFailed,
+    Inbound,
     Message,
     Query,
     Reception,
@@ -48,6 +49,7 @@ _SIGNED = (Query("msg_signature", required=True, description="SHA-1 of the token
            Query("timestamp", required=True), Query("nonce", required=True))
 
 MAX_PAGES = 1000  # per pull: a cursor that never moves cannot spin for ever
+NAMES_KEPT = 10_000  # buyers' nicknames remembered by an instance (then forgotten and asked again)
 KF_EVENT = "kf_msg_or_event"
 
 
@@ -68,6 +70,7 @@ class WecomChannel(Channel):
         self._product: re.Pattern[str] | None = None
         self._tokens: dict[str, str | None] = {}  # open_kfid → the newest callback token not pulled yet
         self._pulls: dict[str, asyncio.Task[None]] = {}
+        self._names: dict[str, str | None] = {}  # external_userid → WeChat nickname (None: WeCom gave none)
         self.pushes_replies = self.settings is not None  # no synchronous reply: the bot's replies go out too
         if self.settings is not None:
             self.crypto = Crypto(self.settings.token, self.settings.encoding_aes_key, self.settings.corp_id)
@@ -213,8 +216,10 @@ class WecomChannel(Channel):
                 items = page.get("msg_list") or []
                 if not isinstance(items, list):
                     raise WecomError("kf/sync_msg", None, "msg_list is not a list")
-                for item in items:
-                    handed += await self._hand_on(item, kfid)
+                inbounds = [i for i in (messages.to_inbound(item, kfid, self._product) for item in items) if i]
+                await self._name(inbounds)
+                for inbound in inbounds:
+                    handed += await self._hand_on(inbound)
                 following = page.get("next_cursor")
                 if isinstance(following, str) and following and following != cursor:
                     await save_value(self.reception, NAME, f"cursor:{kfid}", following)
@@ -225,10 +230,26 @@ class WecomChannel(Channel):
                     break
         return handed
 
-    async def _hand_on(self, item: Any, kfid: str) -> int:
-        inbound = messages.to_inbound(item, kfid, self._product)
-        if inbound is None:
-            return 0
+    async def _name(self, inbounds: list[Inbound]) -> None:
+        """Give each message its buyer's WeChat nickname (shown to agents), asking WeCom once per page for the
+        buyers this instance has not asked about yet. Best effort: without an answer the buyers keep the
+        nickname the shop makes up (买家·XXXX), and their messages go on."""
+        assert self.api is not None
+        unknown = list(dict.fromkeys(i.customer_id for i in inbounds if i.customer_id not in self._names))
+        if unknown:
+            try:
+                found = await self.api.nicknames(unknown)
+            except WecomError as exc:
+                log.warning("wecom: buyers' nicknames not read (kf/customer/batchget): %s", exc)
+                return
+            if len(self._names) + len(unknown) > NAMES_KEPT:
+                self._names.clear()
+            self._names.update({customer: found.get(customer) for customer in unknown})
+        for i, inbound in enumerate(inbounds):
+            if self._names.get(inbound.customer_id):
+                inbounds[i] = inbound.model_copy(update={"customer_name": self._names[inbound.customer_id]})
+
+    async def _hand_on(self, inbound: Inbound) -> int:
         try:
             await self.reception.receive(inbound)
         except ValueError as exc:  # refused for what it is (its msgid used by another buyer …): skipped

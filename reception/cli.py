@@ -1,5 +1,5 @@
 """The `reception` command: serve · init · faq check/suggest/eval · plugins · orders import · buyer forget · report ·
-simulate · store copy."""
+simulate · store copy (the last two in `cli_data`; what the arguments name, in `cli_args`)."""
 
 from __future__ import annotations
 
@@ -7,70 +7,25 @@ import argparse
 import asyncio
 import errno
 import logging
-import os
-import secrets
 import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
-from .config import BUNDLED_FAQ, ConfigError, Settings, load_settings
+from .cli_args import CliError, settings_of
+from .cli_data import cmd_simulate, cmd_store_copy
+from .config import BUNDLED_FAQ, ConfigError, Settings
 from .config.risks import risks
-from .config.sections import DATABASE_SCHEMES, StoreSettings, hide_password
 from .faq.loader import FaqError
 from .logs import AccessLog, configure as configure_logs
 from .plugins import PluginError
-from .store import StoreError, make_store
+from .store import StoreError
 from .store.copy import BATCH as COPY_BATCH
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "reception.example.toml"
-DEMO_DIR = Path("reception-data")
 DB_HELP = "SQLite file or database URL, postgresql://… or sqlite:///FILE (default: the config's [store])"
-
-
-class CliError(RuntimeError):
-    """A one-line message for the user; the command exits with status 2."""
-
-
-def _settings(args: argparse.Namespace, demo_ok: bool | str = False) -> Settings:
-    """Settings from --config, $RECEPTION_CONFIG or ./reception.toml; otherwise the demo shop.
-
-    ``demo_ok="serve"`` also gives the demo shop a fresh admin token, printed once.
-    """
-    path = args.config or os.environ.get("RECEPTION_CONFIG")
-    if path is None and Path("reception.toml").is_file():
-        path = "reception.toml"
-    overrides: dict[str, Any] = {}
-    if path is None:
-        if not demo_ok:
-            raise CliError("no reception.toml here; pass --config FILE or run `reception init DIR`")
-        overrides["store"] = {"path": str(DEMO_DIR / "demo.db")}
-        overrides["server"] = {"demo": True}
-    if getattr(args, "db", None):
-        overrides["store"] = _database(args.db)
-    if getattr(args, "faq", None):
-        overrides["faq"] = [str(Path(p).resolve()) for p in args.faq]
-    if getattr(args, "plugins_dir", None):
-        overrides["plugins_dir"] = str(Path(args.plugins_dir).resolve())
-    if path is None and demo_ok == "serve" and "RECEPTION_ADMIN__TOKEN" not in os.environ:
-        token = secrets.token_urlsafe(18)
-        overrides["admin"] = {"token": token}
-        print(f"demo shop: admin token for this run is {token}", flush=True)
-    return load_settings(Path(path) if path else None, overrides=overrides)
-
-
-def _database(db: str, what: str = "--db") -> dict[str, Any]:
-    """``--db``: a SQLite file, or a database URL (postgresql://…, sqlite:///FILE) in place of ``[store]``'s."""
-    if "://" not in db:
-        return {"path": str(Path(db).resolve()), "url": None}
-    scheme = db.partition("://")[0].lower()
-    if scheme not in DATABASE_SCHEMES:
-        raise CliError(f"{what} {hide_password(db)}: unsupported database URL; give a SQLite file, sqlite:///FILE"
-                       " or postgresql://USER:PASSWORD@HOST/DB")
-    return {"url": db}
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
@@ -131,7 +86,7 @@ def _mode_line(settings: Settings) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = _settings(args, demo_ok="serve")
+    settings = settings_of(args, demo_ok="serve")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     configure_logs(args.log_format or settings.server.log_format)
@@ -164,7 +119,7 @@ def cmd_faq_check(args: argparse.Namespace) -> None:
     from .faq.library import build
     from .faq.loader import load_with_files
 
-    settings = _settings(args, demo_ok=True)
+    settings = settings_of(args, demo_ok=True)
     dirs = [Path(p) for p in args.faq] if args.faq else settings.faq
     entries, files = load_with_files(*dirs)
     print(f"FAQ in {', '.join(map(str, dirs))}")
@@ -177,7 +132,7 @@ def cmd_faq_suggest(args: argparse.Namespace) -> int:
     from .clock import RealClock
     from .faq.unanswered import run
 
-    return run(_settings(args, demo_ok=True), args.days, RealClock().now(), sys.stdout, sys.stderr)
+    return run(settings_of(args, demo_ok=True), args.days, RealClock().now(), sys.stdout, sys.stderr)
 
 
 def cmd_faq_eval(args: argparse.Namespace) -> int:
@@ -189,158 +144,26 @@ def cmd_faq_eval(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugin_list import run
 
-    return run(_settings(args, demo_ok=True), sys.stdout)
+    return run(settings_of(args, demo_ok=True), sys.stdout)
 
 
 def cmd_orders_import(args: argparse.Namespace) -> int:
     from .orders.importer import run
 
-    return run(Path(args.file), _settings(args, demo_ok=True), args.partial, sys.stdout, sys.stderr)
+    return run(Path(args.file), settings_of(args, demo_ok=True), args.partial, sys.stdout, sys.stderr)
 
 
 def cmd_buyer_forget(args: argparse.Namespace) -> int:
     from .privacy import run_forget
 
-    return run_forget(_settings(args, demo_ok=True), args.customer_id, args.force, sys.stdout, sys.stderr)
+    return run_forget(settings_of(args, demo_ok=True), args.customer_id, args.force, sys.stdout, sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .metrics.report import run
 
     html = Path(args.html) if args.html else None
-    return run(_settings(args, demo_ok=True), args.start, args.end, args.json, sys.stdout, sys.stderr, html=html)
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    import json
-
-    from tqdm import tqdm
-
-    from .simulate import find_scenario, load_scenario, simulate
-    from .simulate.output import page, render
-
-    scenario = load_scenario(find_scenario(args.scenario))
-    if args.seed is not None:
-        scenario = scenario.model_copy(update={"seed": args.seed})
-    if args.conversations is not None:
-        if args.conversations < 1:
-            raise CliError("--conversations must be at least 1")
-        scenario = scenario.scaled_to(args.conversations)
-    if args.html and not Path(args.html).resolve().parent.is_dir():
-        raise CliError(f"cannot write {args.html}: no directory {Path(args.html).resolve().parent}")
-    if args.verify and args.no_advice:
-        raise CliError("--verify needs the advice: drop --no-advice")
-    db = _simulation_db(args.db, args.force) if args.db else None
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            for bar in bars.values():
-                bar.close()
-            unit = "hours" if stage == "advice" else "conversations"
-            desc = {"day": "simulating the day", "advice": "searching the staffing",
-                    "verify": "the day as advised"}[stage]
-            bars[stage] = tqdm(total=total, unit=f" {unit}", desc=desc, leave=False, file=sys.stderr,
-                               disable=args.quiet or not sys.stderr.isatty(), mininterval=0.5)
-        bars[stage].update(done - bars[stage].n)
-
-    result = simulate(scenario, advice=not args.no_advice, verify=args.verify, progress=progress, db=db)
-    for bar in bars.values():
-        bar.close()
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        sys.stdout.write(render(result))
-    if args.html:
-        Path(args.html).write_text(page(result), encoding="utf-8")
-        print(f"wrote {args.html}")
-    if db is not None:
-        day = result["scenario"]["date"]
-        config = f" --config {scenario.config}" if scenario.config else ""
-        shown = hide_password(db) if isinstance(db, str) else db
-        print(f"kept the simulated day in {shown}: reception report --db {shown}{config} --from {day} --to {day}",
-              file=sys.stderr if args.json else sys.stdout)
-    return 0
-
-
-def _simulation_db(name: str, force: bool) -> Path | str:
-    """Where `simulate --db` keeps the day: a new or empty file, or an empty PostgreSQL database (its URL);
-    an existing SQLite file only with `force`."""
-    store = _database(name)
-    if "url" in store:
-        settings = load_settings(None, env={}, overrides={"store": store}).store
-        if settings.url is not None:
-            if force:
-                raise CliError(f"--db {settings.shown}: --force cannot empty a PostgreSQL database; give an empty one")
-            if asyncio.run(_stored_rows(settings)):
-                raise CliError(f"--db {settings.shown}: the database is not empty; give an empty one")
-            return settings.url
-        name = str(settings.path)
-    db = Path(name).resolve()
-    if db.is_dir():
-        raise CliError(f"--db {name}: is a directory")
-    if not db.parent.is_dir():
-        raise CliError(f"--db {name}: no directory {db.parent}")
-    if db.is_file() and db.stat().st_size > 0:
-        if not force:
-            raise CliError(f"--db {name}: the file exists and is not empty; use --force to replace it")
-        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            path.unlink(missing_ok=True)
-    return db
-
-
-async def _stored_rows(settings: StoreSettings) -> int:
-    store = make_store(settings)
-    await store.open()
-    try:
-        return sum((await store.counts()).values())
-    finally:
-        await store.close()
-
-
-def cmd_store_copy(args: argparse.Namespace) -> int:
-    """Copy a whole shop into a database without one; exit 2 when refused (nothing written), 1 when it failed
-    on the way (rolled back)."""
-    import time
-
-    from pydantic import ValidationError
-
-    from .store.copy import CopyFailed, copy_shop
-
-    if args.batch < 1:
-        raise CliError("--batch must be at least 1")
-    ends = []
-    for what, db in (("SRC", args.src), ("DST", args.dst)):
-        try:
-            ends.append(StoreSettings.model_validate(_database(db, what)))
-        except ValidationError as exc:
-            reason = exc.errors()[0]["msg"].removeprefix("Value error, ").removeprefix(f"{db!r}: ")
-            raise CliError(f"{what} {hide_password(db)}: {reason}") from None
-    src, dst = ends
-    header = [f"copying {src.shown} → {dst.shown}", f"{'table':<20} {'rows':>10}"]  # once past the refusals
-
-    def report(table: str, expected: int, copied: int) -> None:
-        while header:
-            print(header.pop(0), flush=True)
-        differs = "" if copied == expected else f"  ≠ {expected} in SRC"
-        print(f"{table:<20} {copied:>10}{differs}", flush=True)
-
-    started = time.perf_counter()
-    try:
-        rows = asyncio.run(copy_shop(src, dst, args.batch, report))
-    except CopyFailed as exc:
-        print(f"reception: error: {exc}", file=sys.stderr)
-        return 1
-    print(f"copied {rows} rows in {time.perf_counter() - started:.1f} s; every table's count matches SRC;"
-          f" serve the shop from {dst.shown} now", flush=True)
-    if src.url is None:
-        from .channels.webchat_token import key_file_path
-
-        key = key_file_path(load_settings(None, env={}, overrides={"store": {"path": str(src.path)}}))
-        if key.is_file():
-            print(f"note: the chat widget's signing key is in {key}, not in the database: give the shop on DST"
-                  " the same key ([webchat] key_file or secret), or widget buyers start new conversations")
-    return 0
+    return run(settings_of(args, demo_ok=True), args.start, args.end, args.json, sys.stdout, sys.stderr, html=html)
 
 
 def _parser() -> argparse.ArgumentParser:

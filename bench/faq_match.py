@@ -1,6 +1,6 @@
 """FAQ match over 10,000 phrasings, against issue 16's aim of 1 ms at p99, with and without sentence vectors.
 
-The FAQ is the one `reception faq eval` times (``timing_report``): 5,000
+The FAQ is the one `reception faq eval` times (``timing_faq``): 5,000
 CLINC150 English and 5,000 AFQMC Chinese sentences from ``../shared/datasets``,
 ten phrasings an entry. The messages are 1,000 held-out sentences of each
 language, every one sent once (new to the matcher). Rows, in the same run:
@@ -19,8 +19,6 @@ language, every one sent once (new to the matcher). Rows, in the same run:
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import statistics
 import time
 from pathlib import Path
@@ -28,26 +26,12 @@ from typing import Callable, Sequence
 
 from rapidfuzz import fuzz, process
 
-from reception.faq.evaluate.datasets import DEFAULT_DATASETS, afqmc_pairs
-from reception.faq.loader import FaqEntry
+from reception.faq.evaluate.datasets import DEFAULT_DATASETS
+from reception.faq.evaluate.report import timing_faq
 from reception.faq.matcher import FaqMatcher
 from reception.faq.semantic import Encoder, load_encoder
 
 AIM_MS = 1.0
-
-
-def faq_and_messages(root: Path, phrasings: int = 10_000) -> tuple[list[FaqEntry], list[str]]:
-    data = json.loads((root / "clinc150" / "data.json").read_text(encoding="utf-8"))
-    english = [t for t, _ in data["train"]]
-    chinese = sorted({s for a, b, _ in afqmc_pairs(root) for s in (a, b)})
-    rng = random.Random(0)
-    rng.shuffle(english)
-    rng.shuffle(chinese)
-    half = phrasings // 2
-    questions = english[:half] + chinese[:half]
-    entries = [FaqEntry(id=f"e{i}", questions=questions[i * 10:i * 10 + 10], answer="-")
-               for i in range(len(questions) // 10)]
-    return entries, [t for t, _ in data["val"][:1000]] + chinese[half:half + 1000]
 
 
 def timed(fn: Callable[[str], object], messages: Sequence[str]) -> list[float]:
@@ -71,7 +55,7 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    entries, messages = faq_and_messages(args.datasets)
+    entries, messages = timing_faq(args.datasets)
     phrasings = [q for e in entries for q in e.questions]
     lexical = FaqMatcher(entries)
     found = load_encoder()

@@ -132,6 +132,12 @@ class Emulator:
             return self._bad(f"{request.path}: the body is not a JSON object", 47001)
         return body
 
+    async def _call(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """An API call's JSON body, or the answer refusing its token or its body."""
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        return await self._json(request)
+
     async def gettoken(self, request: web.Request) -> web.Response:
         if request.method != "GET":
             return self._bad("gettoken must be a GET", 43001)
@@ -145,9 +151,7 @@ class Emulator:
                                   "expires_in": self.expires_in})
 
     async def sync_msg(self, request: web.Request) -> web.Response:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json(request)
+        body = await self._call(request)
         if isinstance(body, web.Response):
             return body
         self.sync_calls += 1
@@ -171,9 +175,7 @@ class Emulator:
                                   "has_more": int(end < len(self.messages)), "msg_list": self.messages[start:end]})
 
     async def send_msg(self, request: web.Request) -> web.Response:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json(request)
+        body = await self._call(request)
         if isinstance(body, web.Response):
             return body
         if self.fail_sends > 0:
@@ -199,9 +201,7 @@ class Emulator:
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": f"sent{len(self.sent)}"})
 
     async def customer_batchget(self, request: web.Request) -> web.Response:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json(request)
+        body = await self._call(request)
         if isinstance(body, web.Response):
             return body
         self.batchgets.append(body)

@@ -5,8 +5,9 @@ import time
 import pytest
 
 from reception.bigsale import DEFAULT_THRESHOLD
+from reception.faq.confidence import _COEF, confidence
 from reception.faq.loader import FaqEntry
-from reception.faq.matcher import _COEF, FaqMatcher, confidence
+from reception.faq.matcher import FaqMatcher
 from reception.faq.text import has_cjk
 
 FAQ = [

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reception.faq")
 KEEP = 32  # cache files kept per kind (calibrations, vectors); the oldest go first
-_SOURCES = ("matcher.py", "calibrate.py", "text.py", "tokens.py", "semantic.py", "loader.py")
+_SOURCES = ("matcher.py", "confidence.py", "calibrate.py", "text.py", "tokens.py", "semantic.py", "loader.py")
 
 
 @cache

@@ -30,7 +30,7 @@ How a message is matched
    unknown-word weight, the string score and the problem mismatch, and of
    the FAQ itself: log of its number of entries, log of the entry's
    phrasings in the message's script, and how similar the two best entries
-   are (centroid cosine). The coefficients ``_COEF`` were fitted by
+   are (centroid cosine). The coefficients (``confidence._COEF``) were fitted by
    ``python -m reception.faq.evaluate --fit`` (``evaluate/fit.py``): a
    logistic regression on 171k messages of development splits (seeds 1-6;
    the reported benchmark uses seed 0) of clinc150, banking77, bitext, HINT3
@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from .confidence import confidence, confidence_features, semantic_features
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
 from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, words
@@ -84,13 +85,6 @@ POSTING_BUDGET = 1500  # postings walked per message; further features are score
 DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
 W_SEMANTIC = 0.5  # with sentence vectors: weight of the best phrasing cosine added to the entry score
 SEMANTIC_RERANK = 2  # semantic favourites re-scored besides the lexical ones
-# The logistic confidence over `confidence_features`, fitted by `python -m reception.faq.evaluate --fit` (module doc).
-_COEF = (-3.573, 0.323, 5.856, 4.722, 1.219, -5.313, 0.168, 3.270, -0.796, 6.102, -0.116, -0.270, 0.403, 1.499, 1.014)
-# … and over `confidence_features` + `semantic_features`, fitted with ``--fit --semantic``.
-_COEF_SEMANTIC = (-3.852, 0.737, 3.121, 4.502, 0.236, -4.052, 0.453, 1.090, -0.262, 3.895, -0.221, -0.217, 0.348,
-                  1.428, 0.896, 1.295, 4.096, -0.058)
-
-
 @dataclass(frozen=True)
 class Match:
     """The answer to `FaqMatcher.match`."""
@@ -100,10 +94,6 @@ class Match:
     question: str  # the phrasing that matched best
     runner_up: FaqEntry | None
     runner_up_confidence: float
-
-
-def _logistic(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def _unseen_weight(feature: str, unseen: float) -> float:
@@ -379,35 +369,3 @@ class FaqMatcher:
                 sure = max(sure, confidence(lexical[1]))
         return Match(self.entries[ranked[0][1]], sure, self._texts[ranked[0][4]],
                      self.entries[ranked[1][1]] if runner else None, confidence(runner) if runner else 0.0)
-
-
-def confidence_features(score: float, margin: float, coverage: float, string: float, phrasing: float, oov: float,
-                        cos: float, centroid: float, mismatch: float, entries: int, phrasings: int,
-                        similarity: float, gap: float) -> tuple[float, ...]:
-    """The inputs of the logistic confidence, in the order of ``_COEF``.
-
-    About the message and the entry: score: blended entry score; margin: over
-    the other of the two best entries; coverage / phrasing: share of the
-    message's weight found in the entry / its best phrasing; string: rapidfuzz
-    score of the best phrasing; oov: weight of features unknown to the FAQ;
-    cos / centroid: cosine to the best phrasing / to the entry centroid;
-    mismatch: 1 when only one side reports a problem.
-    About this FAQ: entries: how many; phrasings: how many the entry has in
-    the message's script (Chinese or not); similarity: cosine of the two best
-    entries' centroids (close entries are easy to confuse); gap: score over
-    the third best entry.
-    """
-    return (1.0, score, margin, coverage, string, phrasing, oov, cos, centroid, min(margin, 0.15), mismatch,
-            math.log(max(1, entries)), math.log(max(1, phrasings)), similarity, gap)
-
-
-def semantic_features(mine: float, rival: float) -> tuple[float, ...]:
-    """The semantic inputs added after `confidence_features`: the entry's best phrasing cosine in
-    sentence-vector space, its margin over the best other entry's, and whether it leads there."""
-    return (mine, mine - rival, float(mine >= rival))
-
-
-def confidence(inputs: Sequence[float]) -> float:
-    """The calibrated confidence for `confidence_features` inputs (plus `semantic_features`)."""
-    coef = _COEF if len(inputs) == len(_COEF) else _COEF_SEMANTIC
-    return _logistic(sum(c * v for c, v in zip(coef, inputs)))

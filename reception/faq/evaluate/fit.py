@@ -1,4 +1,4 @@
-"""Fitting the matcher's confidence (``_COEF`` in ``reception/faq/matcher.py``), offline.
+"""Fitting the matcher's confidence (``_COEF`` in ``reception/faq/confidence.py``), offline.
 
 ``python -m reception.faq.evaluate --fit`` builds development splits on seeds
 1-6 (the reported benchmark uses seed 0), sends their messages to the

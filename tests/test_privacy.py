@@ -107,8 +107,11 @@ async def test_forget_refuses_a_buyer_an_agent_holds_unless_forced(start, tmp_pa
 async def test_retention_erases_old_data_daily_on_the_clock_and_keeps_the_figures(start, clock, database):
     # no FAQ polling: two days of a 2-second watcher are 86,400 wake-ups of the virtual clock
     client = await start(agents=[agent("alice", ["pre_sales"])], store={"retain_days": 1}, bot={"watch_seconds": 0})
-    ids = await shop_day(client, clock)
     db = database
+    # the retention loop runs once at start, on PostgreSQL once this instance holds the shop's lease (real
+    # round trips): the virtual clock moves only after that run, else the run would see a later "now"
+    await eventually(lambda: rows(db, "SELECT COUNT(*) FROM events WHERE name='retention.purged'") != [(0,)])
+    ids = await shop_day(client, clock)
     await clock.advance(86400)  # 2026-11-12 08:00 in Shanghai: the 04:00 run kept yesterday's data
     kept = await figures(client)
     assert kept["assessment"]["sessions"] == 2 and kept["assessment"]["human_requests"] == 1

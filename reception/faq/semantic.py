@@ -126,13 +126,7 @@ class Encoder:
                 if not future.done():
                     future.set_exception(exc)
             return
-        rows.setflags(write=False)  # shared through the cache
-        with self._lock:
-            for text, row in zip(batch, rows):
-                self._cache[text] = row
-                self._cache.move_to_end(text)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        self._remember(list(batch), rows)
         for future in batch.values():
             if not future.done():
                 future.set_result(None)
@@ -143,14 +137,19 @@ class Encoder:
             if row is not None:
                 self._cache.move_to_end(text)
                 return row
-        row = self._encode([text])[0]
-        row.setflags(write=False)  # shared through the cache
+        rows = self._encode([text])
+        self._remember([text], rows)
+        return rows[0]
+
+    def _remember(self, texts: list[str], rows: numpy.ndarray) -> None:
+        """Keep `texts`' rows in the cache (read-only: they are shared), the oldest beyond its size dropped."""
+        rows.setflags(write=False)
         with self._lock:
-            self._cache[text] = row
-            self._cache.move_to_end(text)
+            for text, row in zip(texts, rows):
+                self._cache[text] = row
+                self._cache.move_to_end(text)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return row
 
     def _encode(self, texts: list[str]) -> numpy.ndarray:
         import numpy as np

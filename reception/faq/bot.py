@@ -79,7 +79,8 @@ async def bot_answer(message: Message, conversation: Conversation, reception: Re
     if not message.text:
         return None
     faq = in_force(reception)
-    await faq.matcher.prepare(message.text)  # sentence vectors: encoded with the messages arriving alongside
+    # sentence vectors: encoded with the messages arriving alongside
+    await faq.matcher.prepare(message.text, library(reception).encode_inline)
     match = faq.matcher.match(message.text)
     if match is None:
         return None

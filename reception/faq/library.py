@@ -39,10 +39,10 @@ class CachedMatcher:
         self.matcher = matcher
         self._cache: OrderedDict[str, Match | None] = OrderedDict()
 
-    async def prepare(self, text: str) -> None:
+    async def prepare(self, text: str, inline: bool = False) -> None:
         """Get ready to `match` `text` (`FaqMatcher.prepare`), unless its answer is remembered."""
         if normalize(text) not in self._cache:
-            await self.matcher.prepare(text)
+            await self.matcher.prepare(text, inline)
 
     def match(self, text: str) -> Match | None:
         key = normalize(text)
@@ -126,6 +126,9 @@ class FaqLibrary:
     max_wrong_share: float
     encoder: Encoder | None = None  # sentence vectors from the ``semantic`` extra, when in use
     cache: DiskCache | None = None  # where the indexing work is kept between starts (``[bot] cache_dir``)
+    # buyers' sentence vectors encoded on the event loop rather than in the encoder's thread (`Encoder.prepare`):
+    # the simulator's, so that the same day gives the same figures
+    encode_inline: bool = False
     everyday: LoadedFaq | None = None
     sale: LoadedFaq | None = None
     error: str | None = None  # why the last reload was refused; None once a reload succeeds

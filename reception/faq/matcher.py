@@ -337,11 +337,11 @@ class FaqMatcher:
         runner = self._features(ranked, 1, query[1], chinese, similarity, sims, entries) if len(ranked) > 1 else None
         return ranked, best, runner
 
-    async def prepare(self, text: str) -> None:
+    async def prepare(self, text: str, inline: bool = False) -> None:
         """Get ready to `match` `text`: its sentence vector encoded in a batch with other messages', when the
-        matcher has vectors (nothing to do otherwise)."""
+        matcher has vectors (nothing to do otherwise); `inline`: on the event loop (`Encoder.prepare`)."""
         if self._semantic is not None:
-            await self._semantic.prepare(text[:MAX_CHARS])
+            await self._semantic.prepare(text[:MAX_CHARS], inline)
 
     def match(self, text: str, exclude: int | None = None) -> Match | None:
         """The best entry for `text`, or None when the text normalises to nothing (or the FAQ is empty).

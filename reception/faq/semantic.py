@@ -18,9 +18,9 @@ thread through threadpoolctl (in the extra too): spare BLAS threads spin on
 busy cores. A single text then costs about 1 ms on one core; a list is encoded
 as one batch (about 0.5 ms a text). Single texts, the buyers' messages, go
 through a small LRU cache, since buyers repeat questions; lists (an FAQ being
-indexed) bypass it. The bot `prepare`s a message's text before matching it,
-so the messages that arrive during the same turn of the event loop are
-encoded as one batch into that cache.
+indexed) bypass it. The bot `prepare`s a message's text before matching it:
+the messages that arrive while the encoder's thread is busy are encoded as
+one batch into that cache, beside the event loop.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import functools
 import threading
 import weakref
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
@@ -41,6 +43,23 @@ CACHE_SIZE = 4096  # single-text encodings kept
 MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
 DIM = 512
 SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (the rival is the best of the others)
+
+
+@dataclass
+class _Waiting:
+    """The texts of one event loop waiting for their batch, and the task that encodes them."""
+
+    texts: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    drain: asyncio.Task[None] | None = None
+
+
+def _settle(batch: dict[str, asyncio.Future[None]], error: Exception | None) -> None:
+    for future in batch.values():
+        if not future.done():
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
 
 
 class Encoder:
@@ -60,8 +79,8 @@ class Encoder:
         self._cache: OrderedDict[str, numpy.ndarray] = OrderedDict()
         self._cache_size = cache_size
         # texts waiting to be encoded together, per event loop (`prepare`)
-        self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[None]]] = \
-            weakref.WeakKeyDictionary()
+        self._waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = weakref.WeakKeyDictionary()
+        self._executor: ThreadPoolExecutor | None = None
 
     def _load(self) -> Any:
         with self._lock:
@@ -95,41 +114,59 @@ class Encoder:
             return self._encode_one(texts[0])[None, :].copy()
         return self._encode(texts)
 
-    async def prepare(self, text: str) -> None:
-        """Have `text`'s vector in the cache, encoded in one batch with the other texts that ask during the
-        same turn of the event loop: under load, buyers' messages arrive together, and a batch of eight costs
-        about half as much per text as eight texts alone. A text already cached returns at once."""
+    async def prepare(self, text: str, inline: bool = False) -> None:
+        """Have `text`'s vector in the cache, encoded in one batch with the other texts that ask meanwhile:
+        under load, buyers' messages arrive together, and a batch of eight costs about half as much per text
+        as eight texts alone. A text already cached returns at once.
+
+        The batch is encoded in the encoder's own thread (the products release the GIL, so the event loop
+        serves other requests meanwhile), and the texts that ask while it runs make the next batch. With
+        `inline` it is encoded on the loop, right after the turn in which its texts asked: which texts
+        share a batch then depends on nothing but the order of events (the simulator's same-figures rule).
+        """
         text = text[:MAX_CHARS]
         with self._lock:
             if text in self._cache:
                 return
         loop = asyncio.get_running_loop()
-        batch = self._batches.get(loop)
-        if batch is None:
-            batch = self._batches[loop] = {}
-            loop.call_soon(self._flush, loop)
-        if text not in batch:
-            batch[text] = loop.create_future()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = _Waiting()
+        if text not in waiting.texts:
+            waiting.texts[text] = loop.create_future()
+            if waiting.drain is None:
+                waiting.drain = loop.create_task(self._drain(waiting, inline))
         try:
-            await asyncio.shield(batch[text])
+            await asyncio.shield(waiting.texts[text])
         except Exception:  # the batch failed: `encode` tries this text again alone when it is matched
             return
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._batches.pop(loop, {})
-        if not batch:
-            return
+    async def _drain(self, waiting: _Waiting, inline: bool) -> None:
+        """Encode the waiting texts batch by batch until none is left (a task: it starts on the loop's next
+        turn, once every text of this one has asked)."""
         try:
-            rows = self._encode(list(batch))
-        except Exception as exc:
-            for future in batch.values():
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        self._remember(list(batch), rows)
-        for future in batch.values():
-            if not future.done():
-                future.set_result(None)
+            while waiting.texts:
+                batch, waiting.texts = waiting.texts, {}
+                texts = list(batch)
+                try:
+                    if inline:
+                        rows = self._encode(texts)
+                    else:
+                        rows = await asyncio.get_running_loop().run_in_executor(self._thread(), self._encode, texts)
+                except Exception as exc:
+                    _settle(batch, exc)
+                    continue
+                self._remember(texts, rows)
+                _settle(batch, None)
+        finally:
+            waiting.drain = None
+
+    def _thread(self) -> ThreadPoolExecutor:
+        """The one thread that encodes batches beside the event loop (one: the model is sized for one core)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reception-encoder")
+            return self._executor
 
     def _encode_one(self, text: str) -> numpy.ndarray:
         with self._lock:
@@ -196,11 +233,11 @@ class Semantic:
         self.entries = [e for e, qs in enumerate(entry_qs) if qs]
         self.starts = np.array([entry_qs[e][0] for e in self.entries])
 
-    async def prepare(self, text: str) -> None:
+    async def prepare(self, text: str, inline: bool = False) -> None:
         """Encode `text` ahead of `similarities`, batched with other messages (`Encoder.prepare`); a text that
         is one of the FAQ's phrasings needs nothing."""
         if text not in self.table:
-            await self.encoder.prepare(text)
+            await self.encoder.prepare(text, inline)
 
     def similarities(self, text: str) -> dict[int, float]:
         """Entry → cosine of `text` to the entry's closest phrasing, for the `SEMANTIC_TOP` closest entries.

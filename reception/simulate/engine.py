@@ -8,7 +8,9 @@ through `routing.work`, the same calls the workbench makes; they learn of
 their buyers from ``conversation.assigned`` events (the `track_event` hook).
 Actions due within one virtual second run together, so the store batches
 their writes as it would under live traffic. A SQLite store commits its
-batches on the loop rather than in its worker thread (`inline_writes`).
+batches on the loop rather than in its worker thread (`inline_writes`), and
+buyers' sentence vectors are encoded on the loop rather than in the
+encoder's thread (`FaqLibrary.encode_inline`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..clock import VirtualClock
 from ..config import Settings
 from ..core import RECEPTION, Reception
 from ..events import Event
+from ..faq.bot import library as faq_library
 from ..hookspecs import hookimpl
 from ..metrics.assessment import assess
 from ..metrics.report import FROZEN_AT
@@ -155,6 +158,7 @@ class Engine:
         runner = web.AppRunner(app)
         await runner.setup()
         self.reception = app[RECEPTION]
+        faq_library(self.reception).encode_inline = True  # the same batches of sentence vectors every run
         try:
             for agent_id, start, end in self.shifts:
                 self.at(start, self._status, agent_id, "online")

@@ -106,3 +106,24 @@ async def test_messages_arriving_together_are_encoded_together_and_answered_as_i
         assert bot == ([match.entry.id] if match.confidence >= threshold else []), text
         answered += bool(bot)
     assert answered >= 2
+
+
+@needs_extra
+def test_a_large_faq_finds_its_closest_entries_through_its_sketch_exactly_as_by_reading_every_vector():
+    """Beyond ``SKETCH_ABOVE`` phrasings the closest entries come from the sketch's bounds (issue 16's 1 ms over
+    10,000 phrasings): the same entries with the same cosines, within float32 rounding."""
+    from reception.faq.matcher import FaqMatcher
+    from reception.faq.semantic import Semantic
+
+    entries = load_with_files(BUNDLED_FAQ)[0]
+    matcher = FaqMatcher(entries, encoder)
+    whole = matcher._semantic
+    sketched = Semantic(encoder, matcher._texts, matcher._entry_qs, matcher.phrasing_vectors, sketch_above=0)
+    assert whole._sketch is None and sketched._sketch is not None
+    texts = [f"{before}{q}{after}" for e in entries for q, before, after in
+             zip(e.questions[:3], ("亲，", "hi, ", "请问"), ("呢", " thanks", "？"))]
+    texts += ["今天天气怎么样", "tell me a joke about cats", "我想换个颜色可以吗"]
+    for text in texts:
+        read_all, through_sketch = whole.similarities(text), sketched.similarities(text)
+        assert sorted(read_all, key=read_all.__getitem__) == sorted(through_sketch, key=through_sketch.__getitem__)
+        assert all(abs(read_all[e] - through_sketch[e]) < 1e-6 for e in read_all), text

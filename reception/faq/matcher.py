@@ -18,45 +18,29 @@ How a message is matched
    other phrasings, so a Chinese message meets the Chinese phrasings of a
    bilingual entry undiluted by the English ones (and vice versa). Long
    posting lists (common words) are only scored for the candidates found by
-   rarer features, which keeps a match over 10,000 phrasings at ~0.3 ms
-   (p99 < 1 ms). The top entries are re-scored:
+   rarer features (a match over 10,000 phrasings: ~0.2 ms, p99 ~0.5 ms,
+   ``bench/faq_match.py``). The top entries are re-scored:
    entry score = 0.65 centroid cosine + 0.2 best-phrasing cosine + 0.15
    rapidfuzz ``token_sort_ratio`` of the best phrasing, minus a small penalty
    when only one side reports a problem ("my refund did not arrive" against
    "how do I get a refund").
-4. ``confidence`` is a logistic function (`confidence_features`) of the
-   best entry's score, its margin over the runner-up *entry* and over the
-   third, how much of the message the entry and its best phrasing cover,
-   unknown-word weight, the string score and the problem mismatch, and of
-   the FAQ itself: log of its number of entries, log of the entry's
-   phrasings in the message's script, and how similar the two best entries
-   are (centroid cosine). The coefficients (``confidence._COEF``) were fitted by
-   ``python -m reception.faq.evaluate --fit`` (``evaluate/fit.py``): a
-   logistic regression on 171k messages of development splits (seeds 1-6;
-   the reported benchmark uses seed 0) of clinc150, banking77, bitext, HINT3
-   and CSDS+SMP2017 with FAQs of 5 and 10 phrasings per intent: 84 full
-   splits (all intents but 20%) and 324 small-FAQ splits (10-50 sampled
-   intents), the two kinds weighing the same. Calibration on those splits
-   (predicted/observed share right): full 0.75/0.72 in the 0.7-0.8 bin,
-   0.85/0.83 in 0.8-0.9, 0.96/0.97 above; small FAQs 0.75/0.78, 0.85/0.88,
-   0.97/0.98 (still slightly cautious there).
+4. ``confidence`` is a logistic function of the best entry's evidence and of the FAQ itself
+   (`confidence`, whose module says what it weighs and how it was fitted).
 
 With sentence vectors the answer is the combined ranking's best entry; its confidence is the larger of
-the combined one and, when the words alone and the nearest vectors rank that entry first, the lexical one.
+the combined one and, when the words alone and the nearest vectors rank that entry first, the lexical one
+(the lexical work is done once for both rankings, `_Memo`). The threshold an answer needs is derived per FAQ
+and language by `calibrate` (``bot.max_wrong_share``), or fixed by ``bot.answer_threshold``.
 
-The threshold an answer needs is not fixed here: `calibrate` derives it per FAQ and language
-from this confidence (``bot.max_wrong_share``), and ``bot.answer_threshold`` can fix it.
-
-A message with nothing in common with the FAQ gets the first entry with
-confidence 0; `FaqMatcher.match` returns None only when the text normalises
-to nothing.
+A message with nothing in common with the FAQ gets the first entry with confidence 0; `FaqMatcher.match`
+returns None only when the text normalises to nothing.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
@@ -65,7 +49,7 @@ from rapidfuzz.distance import OSA
 from .confidence import confidence, confidence_features, semantic_features
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
-from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, words
+from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, weighted, words
 
 if TYPE_CHECKING:
     from .diskcache import DiskCache
@@ -75,9 +59,6 @@ if TYPE_CHECKING:
 W_MAX, W_CENTROID, W_FUZZ = 0.2, 0.65, 0.15  # entry score = blend of these three similarities
 W_POLARITY = 0.03  # penalty when the message reports a problem and the phrasing does not, or the reverse
 UNSEEN_IDF = 1.0  # weight of a feature no FAQ phrasing has, relative to the rarest known feature
-# An unseen Chinese bigram (mostly one across a word boundary: 址想 in 地址想换) weighs this share of that;
-# 0.35-0.6 answered more at the same wrong share than 1.0 on CSDS and on the bundled FAQ left one out.
-UNSEEN_BIGRAM_ZH = 0.5
 MAX_CHARS = 500  # longer messages are cut
 RERANK = 3  # entries re-scored with their phrasings and rapidfuzz
 CANDIDATES = 12  # entries kept from the sparse-feature pass
@@ -85,6 +66,17 @@ POSTING_BUDGET = 1500  # postings walked per message; further features are score
 DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
 W_SEMANTIC = 0.5  # with sentence vectors: weight of the best phrasing cosine added to the entry score
 SEMANTIC_RERANK = 2  # semantic favourites re-scored besides the lexical ones
+
+
+@dataclass
+class _Memo:
+    """The lexical work on one message, shared by its rankings with and without sentence vectors."""
+
+    candidates: dict[bool, dict[int, float]] = field(default_factory=dict)  # by "fallback allowed"
+    entries: dict[int, tuple[float, float, float, int, float, float] | None] = field(default_factory=dict)
+    similarity: dict[tuple[int, int], float] = field(default_factory=dict)  # of two entries (`_similarity`)
+
+
 @dataclass(frozen=True)
 class Match:
     """The answer to `FaqMatcher.match`."""
@@ -94,16 +86,6 @@ class Match:
     question: str  # the phrasing that matched best
     runner_up: FaqEntry | None
     runner_up_confidence: float
-
-
-def _unseen_weight(feature: str, unseen: float) -> float:
-    return unseen * UNSEEN_BIGRAM_ZH if len(feature) == 2 and IS_CJK.match(feature) else unseen
-
-
-def _vector(tf: dict[str, float], idf: dict[str, float], unseen: float) -> dict[str, float]:
-    vec = {f: (1.0 + math.log(1.0 + t)) * (idf[f] if f in idf else _unseen_weight(f, unseen)) for f, t in tf.items()}
-    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {f: v / norm for f, v in vec.items()}
 
 
 def _key2(word: str) -> str:
@@ -154,7 +136,7 @@ class FaqMatcher:
             self._vocab_keys[len(w), _key2(w)].append(w)
             self._vocab_keys[len(w), "$" + _key2(w[-2:])].append(w)
         self._entry_norms = [[self._norms[q] for q in qs] for qs in self._entry_qs]
-        self._qvec = [_vector(tf, self._idf, self._unseen) for tf in tfs]
+        self._qvec = [weighted(tf, self._idf, self._unseen) for tf in tfs]
         self._fmap: list[dict[str, list[tuple[int, float]]]] = [defaultdict(list) for _ in self.entries]
         for q, vec in enumerate(self._qvec):  # per entry: feature → its phrasings holding it
             for f, v in vec.items():
@@ -205,17 +187,12 @@ class FaqMatcher:
         for run in words(text):
             runs.extend(self._correct(run) if run.isalpha() and run.isascii() else [run])
         tf = features(runs)
-        return (" ".join(runs), _vector(tf, self._idf, self._unseen)) if tf else None
+        return (" ".join(runs), weighted(tf, self._idf, self._unseen)) if tf else None
 
-    def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None,
-              exclude: int | None = None) -> list[tuple[float, int, float, float, int, float, float, float, float]]:
-        """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
-        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing,
-        polarity mismatch).
-
-        With sentence vectors (`sims`: entry → best phrasing cosine), the semantic favourites are
-        re-scored too and the score adds ``W_SEMANTIC`` times that cosine. Entry number `exclude` is
-        never ranked (the calibration's topic the FAQ lacks)."""
+    def _candidates(self, qvec: dict[str, float], exclude: int | None, fallback: bool) -> tuple[dict[int, float], bool]:
+        """The entries worth re-scoring (``CANDIDATES`` at most) with their centroid scores, and whether the
+        `fallback` mattered: the message has common words only (with `fallback`, the least common of them
+        then finds the candidates)."""
         scores: dict[int, float] = defaultdict(float)
         dense = []
         budget = POSTING_BUDGET
@@ -230,22 +207,62 @@ class FaqMatcher:
                 budget -= len(post)
                 for e, v in post:
                     scores[e] += w * v
-        if not scores and dense and not sims:  # only common words: fall back to the least common of them
+        common_only = not scores and bool(dense)
+        if fallback and common_only:
             f, w = min(dense, key=lambda fw: len(self._idf) - self._idf[fw[0]])
             for e, cen in enumerate(self._cen):
                 if f in cen:
                     scores[e] += w * cen[f]
         if exclude is not None:
             scores.pop(exclude, None)
-        cands = sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]
-        full = {e: scores[e] for e in cands}
-        for f, w in dense:
-            for e in cands:
-                weight = self._cen[e].get(f)
+        full = {e: scores[e] for e in sorted(scores, key=scores.__getitem__, reverse=True)[:CANDIDATES]}
+        for e in full:
+            cen, total = self._cen[e], full[e]
+            for f, w in dense:
+                weight = cen.get(f)
                 if weight:
-                    full[e] += w * weight
-        ranked = []
-        problem = has_problem(norm_text.split())
+                    total += w * weight
+            full[e] = total
+        return full, common_only
+
+    def _evidence(self, e: int, norm_text: str, qvec: dict[str, float],
+                  problem: bool) -> tuple[float, float, float, int, float, float] | None:
+        """What entry number `e`'s phrasings say of the message: (cosine to its best phrasing, string score,
+        coverage, that phrasing, share of the message in it, polarity mismatch); None for an entry
+        without phrasings."""
+        cos: dict[int, float] = dict.fromkeys(self._entry_qs[e], 0.0)
+        if not cos:
+            return None
+        fmap = self._fmap[e]
+        for f, w in qvec.items():
+            for q, v in fmap.get(f, ()):
+                cos[q] += w * v
+        best_q = max(cos, key=cos.__getitem__)
+        string = process.extractOne(norm_text, self._entry_norms[e], scorer=fuzz.token_sort_ratio)[1] / 100.0
+        centroid, phrasing_vec = self._cen[e], self._qvec[best_q]
+        coverage = sum((w * w for f, w in qvec.items() if f in centroid), 0.0)
+        phrasing = sum((w * w for f, w in qvec.items() if f in phrasing_vec), 0.0)
+        return cos[best_q], string, coverage, best_q, phrasing, float(problem != self._problem[best_q])
+
+    def _rank(self, norm_text: str, qvec: dict[str, float], sims: dict[int, float] | None = None,
+              exclude: int | None = None, memo: _Memo | None = None
+              ) -> list[tuple[float, int, float, float, int, float, float, float, float]]:
+        """The best entries, best first, as (score, entry, string score, coverage, best phrasing,
+        cosine to that phrasing, cosine to the entry centroid, share of the message in that phrasing,
+        polarity mismatch).
+
+        With sentence vectors (`sims`: entry → best phrasing cosine), the semantic favourites are
+        re-scored too and the score adds ``W_SEMANTIC`` times that cosine. Entry number `exclude` is
+        never ranked (the calibration's topic the FAQ lacks). `memo`: the lexical work shared by the
+        rankings of one message with and without the vectors (the same figures, worked out once)."""
+        memo = memo if memo is not None else _Memo()
+        fallback = not sims
+        if fallback not in memo.candidates:
+            found, common_only = self._candidates(qvec, exclude, fallback)
+            memo.candidates[fallback] = found
+            if not common_only:  # the fallback did not matter: the same with or without vectors
+                memo.candidates[not fallback] = found
+        full = dict(memo.candidates[fallback])
         rerank = sorted(full, key=full.__getitem__, reverse=True)[:RERANK]
         if sims:
             for e in sorted((e for e in sims if e != exclude), key=sims.__getitem__, reverse=True)[:SEMANTIC_RERANK]:
@@ -253,23 +270,18 @@ class FaqMatcher:
                     full[e] = sum(w * self._cen[e].get(f, 0.0) for f, w in qvec.items())
                 if e not in rerank:
                     rerank.append(e)
+        problem = has_problem(norm_text.split())
+        ranked = []
         for e in rerank:
-            cos: dict[int, float] = dict.fromkeys(self._entry_qs[e], 0.0)
-            if not cos:
+            if e not in memo.entries:
+                memo.entries[e] = self._evidence(e, norm_text, qvec, problem)
+            evidence = memo.entries[e]
+            if evidence is None:
                 continue
-            fmap = self._fmap[e]
-            for f, w in qvec.items():
-                for q, v in fmap.get(f, ()):
-                    cos[q] += w * v
-            best_q = max(cos, key=cos.__getitem__)
-            best_cos = cos[best_q]
-            string = process.extractOne(norm_text, self._entry_norms[e], scorer=fuzz.token_sort_ratio)[1] / 100.0
-            coverage = sum((w * w for f, w in qvec.items() if f in self._cen[e]), 0.0)
-            mismatch = float(problem != self._problem[best_q])
+            best_cos, string, coverage, best_q, phrasing, mismatch = evidence
             score = W_MAX * best_cos + W_CENTROID * full[e] + W_FUZZ * string - W_POLARITY * mismatch
             if sims:
                 score += W_SEMANTIC * sims.get(e, 0.0)
-            phrasing = sum((w * w for f, w in qvec.items() if f in self._qvec[best_q]), 0.0)
             ranked.append((score, e, string, coverage, best_q, best_cos, full[e], phrasing, mismatch))
         ranked.sort(reverse=True)
         return ranked
@@ -314,24 +326,31 @@ class FaqMatcher:
         return lexical + semantic_features(mine, rival)
 
     def _inputs(self, text: str, exclude: int | None = None, vectors: bool = True,
-                query: tuple[str, dict[str, float]] | None = None
+                query: tuple[str, dict[str, float]] | None = None, memo: _Memo | None = None
                 ) -> tuple[list[tuple], tuple[float, ...] | None, tuple[float, ...] | None] | None:
         """The ranking of `text` (best first; empty when it shares nothing with the FAQ) with the
         confidence inputs of its best entry and of the runner-up; None when the text normalises
         to nothing or the FAQ is empty. `exclude`: an entry number left out (`match`); `vectors`:
         False ranks on the lexical evidence alone, as a matcher without an encoder would; `query`:
-        the text's `_query`, when it was built already."""
+        the text's `_query`, when it was built already; `memo`: the lexical work shared with another
+        ranking of the same text (`_rank`)."""
         query = query or self._query(text[:MAX_CHARS])
         if query is None or not self.entries:
             return None
         sims = self._semantic.similarities(text[:MAX_CHARS]) if self._semantic is not None and vectors else None
         if sims is not None and exclude is not None:
             sims = {e: v for e, v in sims.items() if e != exclude}
-        ranked = self._rank(*query, sims, exclude)
+        memo = memo if memo is not None else _Memo()
+        ranked = self._rank(*query, sims, exclude, memo)
         if not ranked:
             return ranked, None, None
         chinese = IS_CJK.search(text[:MAX_CHARS]) is not None
-        similarity = self._similarity(ranked[0][1], ranked[1][1]) if len(ranked) > 1 else 0.0
+        similarity = 0.0
+        if len(ranked) > 1:
+            pair = ranked[0][1], ranked[1][1]
+            if pair not in memo.similarity:
+                memo.similarity[pair] = self._similarity(*pair)
+            similarity = memo.similarity[pair]
         entries = len(self.entries) - (exclude is not None)
         best = self._features(ranked, 0, query[1], chinese, similarity, sims, entries)
         runner = self._features(ranked, 1, query[1], chinese, similarity, sims, entries) if len(ranked) > 1 else None
@@ -351,7 +370,8 @@ class FaqMatcher:
         on a topic the FAQ does not cover gets; the rest of the index is unchanged).
         """
         query = self._query(text[:MAX_CHARS])
-        inputs = self._inputs(text, exclude, query=query) if query is not None else None
+        memo = _Memo()
+        inputs = self._inputs(text, exclude, query=query, memo=memo) if query is not None else None
         if inputs is None:
             return None
         ranked, best, runner = inputs
@@ -364,7 +384,7 @@ class FaqMatcher:
         sure = confidence(best)
         if self._semantic is not None and best[-1]:
             # agreement: the entry leads in sentence-vector space, and the lexical ranking alone names it too
-            lexical = self._inputs(text, exclude, vectors=False, query=query)
+            lexical = self._inputs(text, exclude, vectors=False, query=query, memo=memo)
             if lexical is not None and lexical[1] is not None and lexical[0][0][1] == ranked[0][1]:
                 sure = max(sure, confidence(lexical[1]))
         return Match(self.entries[ranked[0][1]], sure, self._texts[ranked[0][4]],

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
 import threading
 import weakref
 from collections import OrderedDict
@@ -43,6 +44,9 @@ CACHE_SIZE = 4096  # single-text encodings kept
 MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
 DIM = 512
 SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (the rival is the best of the others)
+SKETCH_ABOVE = 4096  # phrasings beyond which an FAQ's closest entries are found through its sketch (`_Sketch`)
+SKETCH_DIM = 256  # directions the sketch keeps of the 512
+SLACK = 1e-5  # float32 rounding allowance of the sketch's bounds (cosines are within 1e-6 of exact)
 
 
 @dataclass
@@ -214,7 +218,8 @@ class Semantic:
     """An FAQ's phrasings as sentence vectors, encoded once per FAQ (the matcher's semantic evidence)."""
 
     def __init__(self, encoder: Encoder, texts: Sequence[str], entry_qs: Sequence[Sequence[int]],
-                 known: Mapping[str, Any], cache: DiskCache | None = None) -> None:
+                 known: Mapping[str, Any], cache: DiskCache | None = None, sketch_above: int = SKETCH_ABOVE) -> None:
+        """`sketch_above`: phrasings beyond which the closest entries are found through a `_Sketch`."""
         import numpy as np
 
         self.encoder = encoder
@@ -232,6 +237,9 @@ class Semantic:
         # phrasings are stored entry by entry, so each entry's rows are one contiguous run
         self.entries = [e for e, qs in enumerate(entry_qs) if qs]
         self.starts = np.array([entry_qs[e][0] for e in self.entries])
+        self._firsts = self.starts.tolist()
+        self.ends = [entry_qs[e][-1] + 1 for e in self.entries]
+        self._sketch = _Sketch(self.vectors) if len(self.vectors) > sketch_above else None
 
     async def prepare(self, text: str, inline: bool = False) -> None:
         """Encode `text` ahead of `similarities`, batched with other messages (`Encoder.prepare`); a text that
@@ -248,6 +256,58 @@ class Semantic:
 
         row = self.table.get(text)
         vector = row if row is not None else self.encoder.encode([text])[0]
+        if self._sketch is not None:
+            return self._closest(self._sketch, vector)
         best = np.maximum.reduceat(self.vectors @ vector, self.starts)
         top = np.argsort(-best)[:SEMANTIC_TOP]
         return {self.entries[i]: float(best[i]) for i in top}
+
+    def _closest(self, sketch: _Sketch, vector: numpy.ndarray) -> dict[int, float]:
+        """`similarities` of a large FAQ without reading all its vectors: the sketch bounds each entry's
+        closest cosine from above; entries are read in full, highest bound first, until no bound left
+        can beat the ``SEMANTIC_TOP``-th cosine found. The same entries and cosines as reading them all
+        (within float32 rounding: 1e-6)."""
+        import numpy as np
+
+        bounds = np.maximum.reduceat(sketch.bounds(vector), self.starts)
+        found: dict[int, float] = {}
+        best: list[float] = []  # the SEMANTIC_TOP largest cosines found, smallest first (a heap)
+        for i in np.argsort(-bounds).tolist():
+            if len(best) == SEMANTIC_TOP and bounds[i] < best[0]:
+                break
+            found[i] = cosine = float((self.vectors[self._firsts[i]:self.ends[i]] @ vector).max())
+            if len(best) < SEMANTIC_TOP:
+                heapq.heappush(best, cosine)
+            elif cosine > best[0]:
+                heapq.heapreplace(best, cosine)
+        top = sorted(found, key=found.__getitem__, reverse=True)[:SEMANTIC_TOP]
+        return {self.entries[i]: found[i] for i in top}
+
+
+class _Sketch:
+    """The phrasing vectors projected on their ``SKETCH_DIM`` main directions (half the bytes to
+    read per message), with what each row loses in the projection: enough to bound every cosine.
+
+    For unit vectors q and p split into their projections and residuals, q·p = Pq·Pp + rq·rp ≤ Pq·Pp +
+    |rq| |rp| (Cauchy-Schwarz), so the sketch's cosine plus the two residual lengths is never below the
+    true cosine; ``SLACK`` covers float32 rounding."""
+
+    def __init__(self, vectors: numpy.ndarray) -> None:
+        import numpy as np
+
+        moments = vectors.astype(np.float64).T @ vectors.astype(np.float64)
+        _, directions = np.linalg.eigh(moments)  # ascending: the main directions are the last columns
+        self.basis = np.ascontiguousarray(directions[:, -SKETCH_DIM:], dtype=np.float32)
+        self.rows = np.ascontiguousarray(vectors @ self.basis)
+        self.residuals = np.linalg.norm(vectors - self.rows @ self.basis.T, axis=1) + SLACK
+
+    def bounds(self, vector: numpy.ndarray) -> numpy.ndarray:
+        """Per phrasing, a number at least its cosine with `vector`."""
+        import numpy as np
+
+        projected = vector @ self.basis
+        residual = float(np.linalg.norm(vector - self.basis @ projected)) + SLACK
+        bounds = self.rows @ projected
+        bounds += residual * self.residuals
+        bounds += SLACK
+        return bounds

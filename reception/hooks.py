@@ -44,22 +44,28 @@ def _implementations(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:
     return list(reversed(hook.get_hookimpls()))
 
 
-async def _run(hook: pluggy.HookCaller, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-    """One implementation's answer, awaited when it is a coroutine; traced when tracing is on."""
-    value = impl.function(*[kwargs[name] for name in impl.argnames])
-    if inspect.isawaitable(value):
-        value = await value
+def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+    """One implementation's answer: a value, or an awaitable of it (an ``async def`` implementation)."""
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _traced(hook: pluggy.HookCaller, impl: pluggy.HookImpl, value: Any) -> Any:
     if TRACE:
         trace_log.info("%s: %s -> %.300r", hook.name, plugin_label(impl.plugin, impl.plugin_name), value)
     return value
 
 
+# Each implementation is called, and awaited only when it answers with an awaitable: most answer None at once,
+# and an `await` of a helper coroutine per implementation was the largest cost of a hook call (issue 16).
+
 async def call_all(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
     """Every implementation's result that is not None, in call order."""
     results = []
     for impl in _implementations(hook):
-        value = await _run(hook, impl, kwargs)
-        if value is not None:
+        value = _call(impl, kwargs)
+        if value is not None and inspect.isawaitable(value):
+            value = await value
+        if _traced(hook, impl, value) is not None:
             results.append(value)
     return results
 
@@ -67,8 +73,10 @@ async def call_all(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:
     """The first result that is not None, in call order; later implementations are not called."""
     for impl in _implementations(hook):
-        value = await _run(hook, impl, kwargs)
-        if value is not None:
+        value = _call(impl, kwargs)
+        if value is not None and inspect.isawaitable(value):
+            value = await value
+        if _traced(hook, impl, value) is not None:
             return value
     return None
 
@@ -77,7 +85,10 @@ async def notify(hook: pluggy.HookCaller, **kwargs: Any) -> None:
     """Call every implementation of an observer hook; a failing plugin is logged, never raised."""
     for impl in _implementations(hook):
         try:
-            await _run(hook, impl, kwargs)
+            value = _call(impl, kwargs)
+            if value is not None and inspect.isawaitable(value):
+                value = await value
+            _traced(hook, impl, value)
         except Exception:
             log.exception("plugin %s failed in %s", plugin_label(impl.plugin, impl.plugin_name), hook.name)
 

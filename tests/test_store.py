@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
 
+import pytest
 from conftest import WEBHOOK, history, send
 
 from reception import create_app
 from reception.core import RECEPTION
+from reception.store import DuplicateMessage, SqliteStore
 from reception.testing import make_settings
 
 
@@ -43,3 +48,43 @@ async def test_a_restart_keeps_conversations_and_idempotency(aiohttp_client, tmp
     assert again == before
     later = await send(second, "b", "还在吗")
     assert later["conversation_id"] == before["conversation_id"] and later["status"] == "offline"
+
+
+async def test_a_scratch_store_written_on_the_loop_reads_its_writes_and_commits_every_n_batches(tmp_path):
+    """The simulator's store (`SqliteStore.write_on_loop`): reads see each batch at once, other connections only
+    after every n-th batch, a report's snapshot and closing commit the rest, and a duplicate stays one
+    transaction's failure."""
+    path = tmp_path / "scratch.db"
+    store = SqliteStore(path, synchronous="NORMAL")
+    store.write_on_loop(3)
+    await store.open()
+
+    def on_disk() -> list[str]:
+        with closing(sqlite3.connect(path)) as conn:
+            return [key for (key,) in conn.execute("SELECT key FROM kv WHERE key LIKE 'k%' ORDER BY key")]
+
+    for n in range(4):
+        tx = store.transaction()
+        tx.set_value(f"k{n}", str(n))
+        await store.commit(tx)
+        assert await store.value(f"k{n}") == str(n)  # read back before any commit
+    assert on_disk() == ["k0", "k1", "k2"]  # the third batch committed; the fourth waits
+
+    dup = store.transaction()
+    dup.remember_response("same", "b1", {}, datetime(2026, 11, 11, tzinfo=timezone.utc))
+    await store.commit(dup)
+    again = store.transaction()
+    again.set_value("k4", "4")
+    again.remember_response("same", "b1", {}, datetime(2026, 11, 11, tzinfo=timezone.utc))
+    with pytest.raises(DuplicateMessage):
+        await store.commit(again)
+    assert await store.value("k4") is None and await store.value("k3") == "3"
+
+    day = datetime(2026, 11, 11, tzinfo=timezone.utc)
+    assert await store.count_events(day, day) == 0  # a report reads on its own connection: first, a commit
+    assert on_disk() == ["k0", "k1", "k2", "k3"]
+    tx = store.transaction()
+    tx.set_value("k5", "5")
+    await store.commit(tx)
+    await store.close()
+    assert on_disk() == ["k0", "k1", "k2", "k3", "k5"]

@@ -8,7 +8,8 @@ through `routing.work`, the same calls the workbench makes; they learn of
 their buyers from ``conversation.assigned`` events (the `track_event` hook).
 Actions due within one virtual second run together, so the store batches
 their writes as it would under live traffic. A SQLite store commits its
-batches on the loop rather than in its worker thread (`inline_writes`), and
+batches on the loop rather than in its worker thread, several to a commit
+(`inline_writes`), and
 buyers' sentence vectors are encoded on the loop rather than in the
 encoder's thread (`FaqLibrary.encode_inline`).
 """
@@ -47,6 +48,7 @@ from .scenario import Agents as AgentBehaviour, Buyers as BuyerBehaviour
 log = logging.getLogger("reception.simulate")
 
 TICK = 1.0  # seconds of virtual time whose actions run together
+COMMIT_EVERY = 1024  # batches a scratch SQLite database applies between two commits (`inline_writes`)
 CHANNEL = "simulation"
 
 
@@ -92,19 +94,17 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def inline_writes(store: Store) -> None:
-    """Have a SQLite store commit each batch on the loop instead of in its worker thread.
+    """Have a SQLite store apply each batch on the loop instead of in its worker thread, committing once every
+    `COMMIT_EVERY` batches (`SqliteStore.write_on_loop`).
 
-    The virtual clock stands still while a batch commits, so the day sees the same instants; what changes
-    is that the hand-over to the thread (a third of a millisecond a batch, the day's largest single cost)
-    is gone, and that which actions share a batch no longer depends on how fast the thread happened to
-    be: the same scenario and seed give the same figures every time (replays of the staffing search can
-    then be shared). The same statements run in the same transactions (`SqliteStore._apply_now`).
+    The virtual clock stands still while a batch is applied, so the day sees the same instants; what changes
+    is that the hand-over to the thread (a third of a millisecond a batch) is gone, and that which actions
+    share a batch no longer depends on how fast the thread happened to be: the same scenario and seed give
+    the same figures every time (replays of the staffing search can then be shared). The same statements
+    run in the same transactions; the commits, the largest cost left in the day's store, are shared.
     """
     if isinstance(store, SqliteStore):
-        async def apply(batch: list[Any]) -> list[Exception | None]:
-            return store._apply_now(batch)
-
-        store._apply = apply  # type: ignore[method-assign]
+        store.write_on_loop(COMMIT_EVERY)
 
 
 class Engine:

@@ -4,6 +4,10 @@
 it answers. Reads use a second connection, on the server's loop (they take
 microseconds); WAL lets them run while the writer commits. Reports open a
 read-only connection each, in a worker thread.
+
+A scratch database that nobody needs durable before the end (a simulated
+day's) may instead be written on the loop, several batches to a commit
+(`SqliteStore.write_on_loop`).
 """
 
 from __future__ import annotations
@@ -85,6 +89,21 @@ class SqliteStore(Store):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reception-store")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
+        self._commit_every = 0  # 0: every batch commits, in the worker thread; else see `write_on_loop`
+        self._uncommitted = 0  # batches applied since the last commit (`write_on_loop`)
+        self._broken: str | None = None
+
+    def write_on_loop(self, commit_every: int) -> None:
+        """Apply each batch on the loop instead of in the worker thread, and commit once every `commit_every`
+        batches, for a scratch database (the simulator's, `engine.inline_writes`).
+
+        Each transaction stays atomic (its savepoint), and reads go through the writing connection, so they
+        see every batch applied, committed or not: the application sees what it would see if each batch
+        committed. What the batches share is the commit, the largest cost of a simulated day's store (its
+        hot pages are written to the log once for many batches). Reports' snapshots and closing commit
+        first. If a commit fails, the batches since the last one are lost, and so every later write fails.
+        """
+        self._commit_every = commit_every
 
     async def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +118,8 @@ class SqliteStore(Store):
         self._rconn.row_factory = _dicts
 
     async def _close(self) -> None:
+        if self._commit_every:
+            self._flush()
         for conn in (self._wconn, self._rconn):
             if conn is not None:
                 conn.close()
@@ -106,21 +127,48 @@ class SqliteStore(Store):
         self._executor.shutdown(wait=True)
 
     async def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        if self._rconn is None:
+        conn = self._wconn if self._commit_every else self._rconn
+        if conn is None:
             raise StoreError("the store is closed")
-        return self._rconn.execute(sql, params).fetchall()
+        cursor = conn.cursor()
+        cursor.row_factory = _dicts
+        return cursor.execute(sql, params).fetchall()
 
     async def _snapshot(self, steps: list[Step]) -> list[Rows]:
+        if self._commit_every:
+            self._flush()
         return await asyncio.to_thread(_report, self.path, steps)
 
     async def _apply(self, batch: list[Transaction]) -> list[Exception | None]:
+        if self._commit_every:
+            return self._apply_uncommitted(batch)
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._apply_now, batch)
 
-    def _apply_now(self, batch: list[Transaction]) -> list[Exception | None]:
+    def _apply_uncommitted(self, batch: list[Transaction]) -> list[Exception | None]:
+        if self._broken is not None:
+            raise StoreError(self._broken)
+        try:
+            errors = self._apply_now(batch, commit=False)
+            self._uncommitted += 1
+            if self._uncommitted >= self._commit_every:
+                self._flush()
+        except BaseException as exc:
+            self._broken = f"a scratch database's commit failed, its last batches are lost: {exc}"
+            raise
+        return errors
+
+    def _flush(self) -> None:
+        """Commit the batches `write_on_loop` has applied since the last commit."""
+        if self._wconn is not None and self._wconn.in_transaction:
+            self._wconn.execute("COMMIT")
+        self._uncommitted = 0
+
+    def _apply_now(self, batch: list[Transaction], commit: bool = True) -> list[Exception | None]:
         conn = self._wconn
         assert conn is not None
         errors: list[Exception | None] = []
-        conn.execute("BEGIN IMMEDIATE")
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             for tx in batch:
                 conn.execute("SAVEPOINT tx")
@@ -136,7 +184,8 @@ class SqliteStore(Store):
                 else:
                     errors.append(None)
                 conn.execute("RELEASE tx")
-            conn.execute("COMMIT")
+            if commit:
+                conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -10,7 +10,7 @@ a stage by its module (a C function's, by the stage of the code that called
 it). The shares of the profiled run are applied to the plain run's time per
 message. The store's write thread is outside cProfile: its time is measured
 around `_apply_now` and shown as its own row (it runs beside the loop, not on it);
-so is the CPU time of the sentence encoder's process (`Encoder.prepare`'s batches).
+so is the CPU time of the sentence encoder's thread (`Encoder.prepare`).
 
     python bench/profile_message.py [--messages 4000] [--concurrency 32] [--in-process]
 
@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,12 +37,10 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from serving import cpu_seconds  # noqa: E402
-
 from reception.app import create_app  # noqa: E402
 from reception.config import load_settings  # noqa: E402
 from reception.core import RECEPTION  # noqa: E402
-from reception.faq.semantic import load_encoder  # noqa: E402
+from reception.faq.semantic import Encoder  # noqa: E402
 from reception.models import Inbound  # noqa: E402
 from reception.store.sqlite import SqliteStore  # noqa: E402
 
@@ -135,12 +134,10 @@ SEEDS = {"warm": 8, "plain": 7, "profiled": 9}
 async def _run(args: argparse.Namespace, tag: str,
                profile: cProfile.Profile | None) -> tuple[float, float, float, float]:
     """(seconds for the messages, the loop thread's CPU seconds, seconds in the write thread, CPU seconds of the
-    sentence encoder's process) of one run on a fresh database."""
-    written = [0.0]
-    apply_now = SqliteStore._apply_now
-    encoder = load_encoder()
-    process = encoder.process if encoder is not None else None
-    encoding = cpu_seconds(process.pid) if process is not None and process.pid is not None else 0.0
+    sentence encoder's thread) of one run on a fresh database."""
+    written, encoded = [0.0], [0.0]
+    apply_now, encode = SqliteStore._apply_now, Encoder._encode
+    loop_thread = threading.current_thread()
 
     def timed(self: SqliteStore, batch: list[Any]) -> Any:
         started = time.perf_counter()
@@ -149,7 +146,16 @@ async def _run(args: argparse.Namespace, tag: str,
         finally:
             written[0] += time.perf_counter() - started
 
+    def encoding(self: Encoder, texts: list[str]) -> Any:
+        started = time.thread_time()
+        try:
+            return encode(self, texts)
+        finally:
+            if threading.current_thread() is not loop_thread:  # on the loop, cProfile sees it
+                encoded[0] += time.thread_time() - started
+
     SqliteStore._apply_now = timed  # type: ignore[method-assign]
+    Encoder._encode = encoding  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(_settings(Path(tmp)))
         runner = web.AppRunner(app, access_log=None)
@@ -190,9 +196,8 @@ async def _run(args: argparse.Namespace, tag: str,
         finally:
             await runner.cleanup()
             SqliteStore._apply_now = apply_now  # type: ignore[method-assign]
-    if process is not None and process.pid is not None:  # started by the warm-up run, kept for the next
-        encoding = cpu_seconds(process.pid) - encoding
-    return elapsed, cpu, written[0], encoding
+            Encoder._encode = encode  # type: ignore[method-assign]
+    return elapsed, cpu, written[0], encoded[0]
 
 
 def main() -> None:
@@ -219,7 +224,7 @@ def main() -> None:
         print(f"{stage:44}{share * us:>8.0f}{share:>8.1%}")
     print(f"{'store: write thread (beside the loop)':44}{plain_write / args.messages * 1e6:>8.0f}"
           f"{'':>8}  (plain run; {profiled_write / args.messages * 1e6:.0f} µs in the profiled one)")
-    print(f"{'sentence encoder: its process, CPU':44}{plain_encode / args.messages * 1e6:>8.0f}{'':>8}  (plain run)")
+    print(f"{'sentence encoder: its thread, CPU':44}{plain_encode / args.messages * 1e6:>8.0f}{'':>8}  (plain run)")
 
 
 if __name__ == "__main__":

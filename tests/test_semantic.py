@@ -16,8 +16,6 @@ from reception.testing import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 encoder = load_encoder()
-_NEW_TEXTS = iter([("请问这个包邮吗", "which courier do you ship with"),
-                   ("亲，这件包邮吗", "which courier company do you use")])
 needs_extra = pytest.mark.skipif(encoder is None, reason="the semantic extra is not installed: "
                                  "pip install 'reception[semantic]' (make test installs it)")
 
@@ -108,49 +106,6 @@ async def test_messages_arriving_together_are_encoded_together_and_answered_as_i
         assert bot == ([match.entry.id] if match.confidence >= threshold else []), text
         answered += bool(bot)
     assert answered >= 2
-
-
-@needs_extra
-async def test_batches_are_encoded_in_the_encoders_own_process_which_is_started_again_if_it_dies(start):
-    import os
-    import signal
-
-    from reception.faq.matcher import FaqMatcher
-    from reception.faq.semantic import Encoder
-
-    client = await start(bot={"semantic": "on"})
-    fresh = FaqMatcher(load_with_files(BUNDLED_FAQ)[0], Encoder())  # encodes in this process, alone
-    pids, answered = [], 0
-    for text in next(_NEW_TEXTS):  # new to the process-wide encoder in each run (one per store)
-        body = await (await client.post("/api/v1/webhook/messages", json={"customer_id": "p1", "text": text})).json()
-        match, threshold = fresh.match(text), (await _try(client, text))["threshold"]
-        bot = [r["intent"] for r in body["replies"] if r["sender"] == "bot" and r.get("intent")]
-        assert bot == ([match.entry.id] if match.confidence >= threshold else []), text
-        answered += bool(bot)
-        pid = encoder.process.pid
-        assert pid is not None and pid != os.getpid() and pid not in pids  # a child, a new one after the kill
-        pids.append(pid)
-        os.kill(pid, signal.SIGKILL)
-    assert answered
-
-
-@needs_extra
-async def test_an_encoder_process_that_cannot_run_leaves_the_batches_to_the_server(monkeypatch, caplog):
-    import numpy as np
-
-    from reception.faq import encoder_process
-    from reception.faq.semantic import PROCESS_TRIES, Encoder
-
-    monkeypatch.setattr(encoder_process, "CHILD", "reception.faq.no_such_module")  # a broken install
-    broken, alone = Encoder(), Encoder()
-    texts = [f"我的订单 {n} 怎么还没发货" for n in range(PROCESS_TRIES + 1)]
-    for text in texts:
-        await broken.prepare(text)  # one batch each
-        assert np.allclose(broken._cache[text], alone.encode([text])[0], atol=1e-6)
-    assert broken.process is None  # given up after PROCESS_TRIES failures in a row: no child per batch
-    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "reception.faq"]
-    assert [level for level, _ in said] == ["WARNING"] * (PROCESS_TRIES - 1) + ["ERROR"], said
-    assert all("encoder's process ended" in message and "Traceback" not in message for _, message in said)
 
 
 @needs_extra

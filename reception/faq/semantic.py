@@ -19,9 +19,8 @@ busy cores. A single text then costs about 1 ms on one core; a list is encoded
 as one batch (about 0.5 ms a text). Single texts, the buyers' messages, go
 through a small LRU cache, since buyers repeat questions; lists (an FAQ being
 indexed) bypass it. The bot `prepare`s a message's text before matching it:
-the messages that arrive while a batch is being encoded are encoded as the
-next batch into that cache, in the encoder's own process beside the server
-(`encoder_process`).
+the messages that arrive while the encoder's thread is busy are encoded as
+one batch into that cache, beside the event loop.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import heapq
-import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -38,14 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .encoder_process import EncoderGone, EncoderProcess
-
 if TYPE_CHECKING:
     import numpy
 
     from .diskcache import DiskCache
-
-log = logging.getLogger("reception.faq")
 
 CACHE_SIZE = 4096  # single-text encodings kept
 MAX_CHARS = 500  # longer texts are cut, as in the matcher (the cost grows with the length)
@@ -54,7 +48,6 @@ SEMANTIC_TOP = 8  # entries whose sentence-vector cosine is kept per message (th
 SKETCH_ABOVE = 4096  # phrasings beyond which an FAQ's closest entries are found through its sketch (`_Sketch`)
 SKETCH_DIM = 256  # directions the sketch keeps of the 512
 SLACK = 1e-5  # float32 rounding allowance of the sketch's bounds (cosines are within 1e-6 of exact)
-PROCESS_TRIES = 3  # the encoder's process dying this many times in a row: batches stay in the server's process
 
 
 @dataclass
@@ -93,8 +86,6 @@ class Encoder:
         # texts waiting to be encoded together, per event loop (`prepare`)
         self._waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = weakref.WeakKeyDictionary()
         self._executor: ThreadPoolExecutor | None = None
-        self.process: EncoderProcess | None = EncoderProcess()  # where `prepare`'s batches are encoded
-        self._process_failures = 0
 
     def _load(self) -> Any:
         with self._lock:
@@ -136,9 +127,8 @@ class Encoder:
         under load, buyers' messages arrive together, and a batch of eight costs about half as much per text
         as eight texts alone. A text already cached returns at once.
 
-        The batch is encoded in the encoder's own process (`encoder_process`), asked from the encoder's
-        thread, so the event loop serves other requests meanwhile; the texts that ask while it runs make
-        the next batch. With
+        The batch is encoded in the encoder's own thread (the products release the GIL, so the event loop
+        serves other requests meanwhile), and the texts that ask while it runs make the next batch. With
         `inline` it is encoded on the loop, right after the turn in which its texts asked: which texts
         share a batch then depends on nothing but the order of events (the simulator's same-figures rule).
         """
@@ -170,8 +160,7 @@ class Encoder:
                     if inline:
                         rows = self._encode(texts)
                     else:
-                        rows = await asyncio.get_running_loop().run_in_executor(self._thread(), self._elsewhere,
-                                                                                texts)
+                        rows = await asyncio.get_running_loop().run_in_executor(self._thread(), self._encode, texts)
                 except Exception as exc:
                     _settle(batch, exc)
                     continue
@@ -180,27 +169,8 @@ class Encoder:
         finally:
             waiting.drain = None
 
-    def _elsewhere(self, texts: list[str]) -> numpy.ndarray:
-        """A batch of `prepare`'s, encoded in the encoder's process; in this thread while that process cannot
-        be had (it is started again for the next batch, until it has failed `PROCESS_TRIES` times in a row)."""
-        process = self.process
-        if process is not None:
-            try:
-                rows = process.encode(texts)
-            except EncoderGone as exc:
-                self._process_failures += 1
-                if self._process_failures >= PROCESS_TRIES:
-                    self.process = None
-                    log.error("sentence encoder: %s; from now on batches are encoded in the server's process", exc)
-                else:
-                    log.warning("sentence encoder: %s; this batch is encoded in the server's process", exc)
-            else:
-                self._process_failures = 0
-                return rows
-        return self._encode(texts)
-
     def _thread(self) -> ThreadPoolExecutor:
-        """The one thread that asks the encoder's process for batches (one: the model is sized for one core)."""
+        """The one thread that encodes batches beside the event loop (one: the model is sized for one core)."""
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reception-encoder")

@@ -288,7 +288,8 @@ class Bench:
         else:
             section = f'url = "{store}"'
         text = (f'faq = ["{ROOT / "faq"}"]\n\n[admin]\ntoken = "{ADMIN_TOKEN}"\n\n[store]\n{section}\n\n'
-                '[webchat]\nsecret = "the same widget secret on every instance"\n')
+                '[webchat]\nsecret = "the same widget secret on every instance"\n\n'
+                f'[bot]\nsemantic = "{self.args.semantic}"\n')
         if agents:  # as tests/test_scaleout.py: open all day, four agents of three buyers each
             text += '\n[hours]\nopen = ["00:00-24:00"]\n\n' + "".join(
                 f'[[agents]]\nid = "shop:{a}"\ntoken = "{a}-bench-token"\ngroups = ["pre_sales"]\n'

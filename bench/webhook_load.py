@@ -33,13 +33,15 @@ be allowed to CREATE DATABASE (the bench drops what it created). Then:
   the shop's routing lock, the server's own share of them, and the wait for
   the lock; with one instance and with ``--instances`` behind nginx.
 
-``--runs N`` repeats everything N times (the machine is noisy) and ends
+``--semantic off`` runs the instances without sentence vectors (the lexical
+bot, as a shop without the ``semantic`` extra has it). ``--runs N`` repeats
+everything N times (the machine is noisy) and ends
 with each figure's spread. Everything the bench starts (instances, nginx,
 PostgreSQL) is stopped when it ends, fails or gets SIGINT or SIGTERM. The
 instances' stdout and stderr go to files, kept (and named at the end) only
 when one of them logged an error.
 
-    python bench/webhook_load.py [--requests 4000] [--concurrency 64] [--buyers 800]
+    python bench/webhook_load.py [--requests 4000] [--concurrency 64] [--buyers 800] [--semantic off]
     python bench/webhook_load.py --store postgresql [--runs 3] [--instances 3] [--handovers 1000]
 """
 
@@ -237,7 +239,7 @@ async def decisions(bench: Bench, instances: int, concurrency: int, requests: in
 def _print_loads(args: argparse.Namespace, loads: dict[str, dict[str, Any]]) -> None:
     bare, sqlite = loads["bare aiohttp JSON endpoint"]["rate"], loads["reception, SQLite FULL"]["rate"]
     print(f"\n{args.requests} messages, {args.concurrency} concurrent connections, {args.buyers} buyers,"
-          f" {os.cpu_count()} cores\n")
+          f" {os.cpu_count()} cores, sentence vectors {args.semantic}\n")
     print(f"{'target':36} {'msgs/s':>7} {'vs SQLite':>9} {'vs bare':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
           f" {'stored':>6}  p50 ms of each instance behind nginx (*: the lease holder)")
     for name, r in loads.items():
@@ -358,6 +360,8 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instances", type=int, default=3, help="behind nginx: 1 to this many (default 3)")
     parser.add_argument("--handovers", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--semantic", choices=["auto", "on", "off"], default="auto",
+                        help="the instances' [bot] semantic: sentence vectors when installed (auto), or not (off)")
     args = parser.parse_args(argv)
     if args.store and not args.store.startswith(("postgresql", "postgres://")):
         parser.error("--store takes postgresql or a postgresql:// URL")

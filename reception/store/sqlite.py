@@ -95,7 +95,7 @@ class SqliteStore(Store):
 
     def write_on_loop(self, commit_every: int) -> None:
         """Apply each batch on the loop instead of in the worker thread, and commit once every `commit_every`
-        batches, for a scratch database (the simulator's, `engine.inline_writes`).
+        batches, for a scratch database (the simulator's, `engine.inline_writes`). Set before `open`.
 
         Each transaction stays atomic (its savepoint), and reads go through the writing connection, so they
         see every batch applied, committed or not: the application sees what it would see if each batch
@@ -103,6 +103,8 @@ class SqliteStore(Store):
         hot pages are written to the log once for many batches). Reports' snapshots and closing commit
         first. If a commit fails, the batches since the last one are lost, and so every later write fails.
         """
+        if self._wconn is not None:
+            raise StoreError("write_on_loop is set before the store opens")
         self._commit_every = commit_every
 
     async def _open(self) -> None:
@@ -114,8 +116,11 @@ class SqliteStore(Store):
             self._wconn.close()
             self._wconn = None
             raise
-        self._rconn = _connect(self.path, self.synchronous)
-        self._rconn.row_factory = _dicts
+        if self._commit_every:  # `write_on_loop`: reads see the batches not committed yet
+            self._rconn = self._wconn
+        else:
+            self._rconn = _connect(self.path, self.synchronous)
+        self._rconn.row_factory = _dicts  # also when it is the writing connection: the writes fetch nothing
 
     async def _close(self) -> None:
         if self._commit_every:
@@ -127,12 +132,9 @@ class SqliteStore(Store):
         self._executor.shutdown(wait=True)
 
     async def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        conn = self._wconn if self._commit_every else self._rconn
-        if conn is None:
+        if self._rconn is None:
             raise StoreError("the store is closed")
-        cursor = conn.cursor()
-        cursor.row_factory = _dicts
-        return cursor.execute(sql, params).fetchall()
+        return self._rconn.execute(sql, params).fetchall()
 
     async def _snapshot(self, steps: list[Step]) -> list[Rows]:
         if self._commit_every:
@@ -153,7 +155,7 @@ class SqliteStore(Store):
             if self._uncommitted >= self._commit_every:
                 self._flush()
         except BaseException as exc:
-            self._broken = f"a scratch database's commit failed, its last batches are lost: {exc}"
+            self._broken = f"a write to the scratch database failed, the batches since its last commit are lost: {exc}"
             raise
         return errors
 

@@ -13,6 +13,7 @@ from conftest import CLI
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
 from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, rich_in, thin_floor
+from reception.faq.evaluate.datasets import DEFAULT_DATASETS
 from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
 from reception.faq.matcher import FaqMatcher
@@ -194,3 +195,31 @@ def test_faq_eval_takes_its_own_options_from_the_reception_command():
     # `reception faq eval --semantic` was refused by the outer parser ("unrecognized arguments")
     done = subprocess.run([*CLI, "faq", "eval", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--semantic" in done.stdout and "--seed" in done.stdout
+
+
+@pytest.mark.skipif(not (DEFAULT_DATASETS / "hint3").is_dir(), reason="../shared/datasets is not beside the project")
+def test_faq_eval_over_several_seeds_sums_each_dataset_and_judges_the_sums():
+    import io
+
+    from reception.faq.evaluate.runner import pooled, run
+
+    runs = [run(DEFAULT_DATASETS, seed=seed, max_messages=60, names=["hint3-sofmattress"], human_report=False,
+                timing=False, out=io.StringIO()) for seed in (0, 1)]
+    printed = io.StringIO()
+    failures = pooled(runs, out=printed)
+    rows = [line for line in printed.getvalue().splitlines() if line.startswith("hint3-sofmattress")]
+    assert len(rows) == 2  # k = 5 and 10
+    for row, key in zip(rows, [(n, k) for n, k in runs[0].tallies]):
+        bot = [r.tallies[key]["bot"] for r in runs]
+        n, right = sum(t.n for t in bot), sum(t.right for t in bot)
+        assert row.split()[:5] == ["hint3-sofmattress", str(key[1]), str(n), "bot", f"{100 * right / n:.1f}"]
+    expected = []
+    for key in runs[0].tallies:
+        right = {s: sum(r.tallies[key][s].right for r in runs) for s in runs[0].tallies[key]}
+        wrong = sum(r.tallies[key]["bot"].wrong for r in runs)
+        problems = (["bot wrong share > 5%"] if wrong > 0.05 * (wrong + right["bot"]) else []) + \
+            [f"bot below {b}" for b in ("rapidfuzz", "tfidf") if right["bot"] < right[b]]
+        if problems:
+            expected.append(f"hint3-sofmattress k={key[1]}: " + ", ".join(problems))
+    assert failures == expected
+    assert printed.getvalue().rstrip().endswith("all met" if not expected else "; ".join(expected))

@@ -30,12 +30,17 @@ HEADER = (f"{'dataset':<18}{'k':>3}{'n':>6}  {'system':<10}{'right%':>7}{'wrong%
 
 def format_row(split: Split | None, system: str, t: Tally) -> str:
     head = f"{split.corpus.name:<18}{split.k:>3}{t.n:>6}" if split else " " * 27
+    return head + format_cells(system, t)
+
+
+def format_cells(system: str, t: Tally) -> str:
+    """A row without its dataset, k and n: the system's outcome shares and notes."""
     if t.threshold is None:
         note = "".join(f"thr {lang} {value:.2f}, " for lang, value in sorted(t.calibrated.items()))
         note += ", ".join(f"{reason} {count}" for reason, count in t.reasons.most_common())
     else:
         note = "oracle thr=none" if t.threshold == math.inf else f"oracle thr={t.threshold:.3f}"
-    return (f"{head}  {system:<10}{_pct(t.right / t.n):>7}{_pct(t.wrong / t.n):>7}{_pct(t.handover / t.n):>7}"
+    return (f"  {system:<10}{_pct(t.right / t.n):>7}{_pct(t.wrong / t.n):>7}{_pct(t.handover / t.n):>7}"
             f"{_pct(t.wrong_share):>10}{_pct(t.requested_recall):>9}{1e6 * t.seconds / max(1, t.n):>8.0f}  {note}")
 
 

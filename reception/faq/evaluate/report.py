@@ -17,7 +17,7 @@ from ..calibrate import calibrate
 from ..loader import FaqEntry
 from ..matcher import FaqMatcher
 from .datasets import AFQMC_HUMAN, HUMAN, afqmc_human, afqmc_pairs, csds_rows, smp_rows
-from .protocol import Split, Tally
+from .protocol import Tally
 
 
 def _pct(x: float | None) -> str:
@@ -28,19 +28,16 @@ HEADER = (f"{'dataset':<18}{'k':>3}{'n':>6}  {'system':<10}{'right%':>7}{'wrong%
           f"{'wrong/ans':>10}{'req-rec%':>9}{'µs/msg':>8}  notes")
 
 
-def format_row(split: Split | None, system: str, t: Tally) -> str:
-    head = f"{split.corpus.name:<18}{split.k:>3}{t.n:>6}" if split else " " * 27
-    return head + format_cells(system, t)
-
-
-def format_cells(system: str, t: Tally) -> str:
-    """A row without its dataset, k and n: the system's outcome shares and notes."""
+def format_row(key: tuple[str, int] | None, system: str, t: Tally) -> str:
+    """One system's outcome shares and notes, after the dataset, k and n (`key`: dataset and k; None for the
+    second system of a dataset and k on)."""
+    head = f"{key[0]:<18}{key[1]:>3}{t.n:>6}" if key else " " * 27
     if t.threshold is None:
         note = "".join(f"thr {lang} {value:.2f}, " for lang, value in sorted(t.calibrated.items()))
         note += ", ".join(f"{reason} {count}" for reason, count in t.reasons.most_common())
     else:
         note = "oracle thr=none" if t.threshold == math.inf else f"oracle thr={t.threshold:.3f}"
-    return (f"  {system:<10}{_pct(t.right / t.n):>7}{_pct(t.wrong / t.n):>7}{_pct(t.handover / t.n):>7}"
+    return (f"{head}  {system:<10}{_pct(t.right / t.n):>7}{_pct(t.wrong / t.n):>7}{_pct(t.handover / t.n):>7}"
             f"{_pct(t.wrong_share):>10}{_pct(t.requested_recall):>9}{1e6 * t.seconds / max(1, t.n):>8.0f}  {note}")
 
 

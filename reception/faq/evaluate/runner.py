@@ -20,7 +20,7 @@ from .protocol import (
     make_splits,
     run_responder,
 )
-from .report import HEADER, format_cells, format_row, human_request_report, timing_report
+from .report import HEADER, format_row, human_request_report, timing_report
 
 
 @dataclass
@@ -62,8 +62,7 @@ def pooled(runs: Sequence[Results], out=sys.stdout) -> list[str]:
     for key in runs[0].tallies:
         tallies = {system: _sum([r.tallies[key][system] for r in runs]) for system in runs[0].tallies[key]}
         for i, (system, tally) in enumerate(tallies.items()):
-            head = f"{key[0]:<18}{key[1]:>3}{tally.n:>6}" if i == 0 else " " * 27
-            print(head + format_cells(system, tally), file=out)
+            print(format_row(key if i == 0 else None, system, tally), file=out)
         problems = targets(tallies)
         if problems and key[0] not in runs[0].diagnostic:
             failures.append(f"{key[0]} k={key[1]}: " + ", ".join(problems))
@@ -116,7 +115,7 @@ def run(
                 tallies["minilm"] = run_baseline(lambda faq: EmbeddingNearest(faq, encode), split)
             results.tallies[(corpus.name, split.k)] = tallies
             for i, (system, tally) in enumerate(tallies.items()):
-                print(format_row(split if i == 0 else None, system, tally), file=out)
+                print(format_row((corpus.name, split.k) if i == 0 else None, system, tally), file=out)
             problems = targets(tallies)
             if problems and not corpus.diagnostic:
                 results.failures.append(f"{corpus.name} k={split.k}: " + ", ".join(problems))

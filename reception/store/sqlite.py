@@ -101,7 +101,8 @@ class SqliteStore(Store):
         see every batch applied, committed or not: the application sees what it would see if each batch
         committed. What the batches share is the commit, the largest cost of a simulated day's store (its
         hot pages are written to the log once for many batches). Reports' snapshots and closing commit
-        first. If a commit fails, the batches since the last one are lost, and so every later write fails.
+        first. If a write fails outside a transaction's savepoint, the batches since the last commit are
+        lost, and so every later write fails.
         """
         if self._wconn is not None:
             raise StoreError("write_on_loop is set before the store opens")

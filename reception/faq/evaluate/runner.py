@@ -36,8 +36,8 @@ TARGETS = (f"Targets (right at least both baselines and, with sentence vectors, 
            f"{MAX_WRONG_SHARE:.0%}, {SEMANTIC_MAX_WRONG_SHARE:.0%} with them; requested >= 95%)")
 
 
-def targets(tallies: dict[str, Tally]) -> list[str]:
-    """The targets the systems of one dataset and k miss (empty: all met)."""
+def missed(key: tuple[str, int], tallies: dict[str, Tally]) -> str | None:
+    """The targets the systems of dataset and k `key` miss, as one line (None: all met)."""
     problems = []
     for system, limit in (("bot", MAX_WRONG_SHARE), ("bot+sem", SEMANTIC_MAX_WRONG_SHARE)):
         bot = tallies.get(system)
@@ -50,7 +50,7 @@ def targets(tallies: dict[str, Tally]) -> list[str]:
         for name in ("rapidfuzz", "tfidf") + (("bot",) if system == "bot+sem" else ()):
             if name in tallies and bot.right < tallies[name].right:
                 problems.append(f"{system} below {name}")
-    return problems
+    return f"{key[0]} k={key[1]}: " + ", ".join(problems) if problems else None
 
 
 def pooled(runs: Sequence[Results], out=sys.stdout) -> list[str]:
@@ -63,20 +63,21 @@ def pooled(runs: Sequence[Results], out=sys.stdout) -> list[str]:
         tallies = {system: _sum([r.tallies[key][system] for r in runs]) for system in runs[0].tallies[key]}
         for i, (system, tally) in enumerate(tallies.items()):
             print(format_row(key if i == 0 else None, system, tally), file=out)
-        problems = targets(tallies)
-        if problems and key[0] not in runs[0].diagnostic:
-            failures.append(f"{key[0]} k={key[1]}: " + ", ".join(problems))
+        line = missed(key, tallies)
+        if line and key[0] not in runs[0].diagnostic:
+            failures.append(line)
     print(f"\n{TARGETS}, pooled: " + ("all met" if not failures else "; ".join(failures)), file=out)
     return failures
+
+
+_COUNTS = ("n", "right", "wrong", "handover", "human", "requested", "seconds")
 
 
 def _sum(tallies: list[Tally]) -> Tally:
     total = Tally()
     for t in tallies:
-        total.n, total.right, total.wrong, total.handover = (total.n + t.n, total.right + t.right,
-                                                              total.wrong + t.wrong, total.handover + t.handover)
-        total.human, total.requested, total.seconds = (total.human + t.human, total.requested + t.requested,
-                                                       total.seconds + t.seconds)
+        for name in _COUNTS:
+            setattr(total, name, getattr(total, name) + getattr(t, name))
         total.reasons.update(t.reasons)
     return total
 
@@ -113,12 +114,13 @@ def run(
                 tallies["tfidf"] = run_baseline(TfidfNearest, split)
             if encode is not None:
                 tallies["minilm"] = run_baseline(lambda faq: EmbeddingNearest(faq, encode), split)
-            results.tallies[(corpus.name, split.k)] = tallies
+            key = (corpus.name, split.k)
+            results.tallies[key] = tallies
             for i, (system, tally) in enumerate(tallies.items()):
-                print(format_row((corpus.name, split.k) if i == 0 else None, system, tally), file=out)
-            problems = targets(tallies)
-            if problems and not corpus.diagnostic:
-                results.failures.append(f"{corpus.name} k={split.k}: " + ", ".join(problems))
+                print(format_row(key if i == 0 else None, system, tally), file=out)
+            line = missed(key, tallies)
+            if line and not corpus.diagnostic:
+                results.failures.append(line)
             if corpus.diagnostic:
                 results.diagnostic.add(corpus.name)
             out.flush()

@@ -12,11 +12,11 @@ from conftest import CLI
 
 from reception.cli import main
 from reception.config import BUNDLED_FAQ
-from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, rich_in, thin_floor
+from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, thin_floor
 from reception.faq.evaluate.datasets import DEFAULT_DATASETS
 from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
-from reception.faq.matcher import FaqMatcher
+from reception.faq.matcher import FaqMatcher, rich_in
 from reception.testing import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

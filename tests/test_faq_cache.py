@@ -12,7 +12,7 @@ from reception.faq import library
 from reception.faq.diskcache import DiskCache
 from reception.faq.library import build
 from reception.faq.loader import load_with_files
-from reception.faq.semantic import load_encoder
+from reception.faq.semantic import DIM, load_encoder
 from reception.testing import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -81,3 +81,21 @@ def test_kept_sentence_vectors_are_the_encoded_ones_and_a_wrong_shape_is_encoded
     library._indexed.clear()
     assert (build(entries, files, 0.05, encoder, cache).matcher.matcher._semantic.vectors == fresh).all()
     assert np.load(kept).shape == fresh.shape
+
+
+def test_an_edit_encodes_only_the_phrasings_it_adds(faq_dir, tmp_path):
+    encoder = load_encoder()
+    if encoder is None:
+        pytest.skip("the semantic extra is not installed")
+    entries, files = load_with_files(faq_dir)
+    cache = DiskCache(tmp_path / "cache")
+    library._indexed.clear()
+    before = build(entries, files, 0.05, encoder, cache).matcher.matcher.phrasing_vectors
+    added = "发票抬头可以写公司吗"
+    edited = [entries[0], entries[1].model_copy(update={"questions": [*entries[1].questions, added]})]
+    after = build(edited, files, 0.05, encoder, cache).matcher.matcher.phrasing_vectors
+    assert set(after) == set(before) | {added}
+    # what was encoded is kept on disk under the texts encoded together: the first reading's ten, then the one
+    assert cache.vectors([added], DIM) is not None
+    assert cache.vectors([q for e in edited for q in e.questions], DIM) is None
+    assert all((after[q] == before[q]).all() for q in before)

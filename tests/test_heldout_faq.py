@@ -15,7 +15,8 @@ each outcome is counted as
 Targets, per language and overall, for the lexical bot and with sentence vectors: right >= 85% of the
 in-scope messages, and wrong <= 3% of all the bot's answers (a wrong answer costs more than a handover).
 One figure misses its target and is held to a floor instead (`SHORTFALLS`), so that it cannot get worse
-unseen: the lexical bot's English on the second set (76.0% right when the set was added).
+unseen: the lexical bot's English on the second set (76.0% right when the set was added, 81.3% since
+messages of several sentences are also matched sentence by sentence).
 A caution: two constants of the calibration for FAQs rich in phrasings (`calibrate.TYPICAL_POWER` and
 `RICH_FLOOR`) were chosen with this set's figures in view, so it is no longer a clean held-out measure
 of them; `tests/test_bundled_faq.py` keeps 90 more buyer questions that played no part. On failure the
@@ -47,7 +48,7 @@ FAQ = load_dir(ROOT / "faq")
 RIGHT_TARGET = 0.85  # share of in-scope messages the bot answers with the right entry
 WRONG_LIMIT = 0.03  # share of the bot's answers that are wrong (another entry, or out of scope)
 # (set, bot, group) → the share right it must keep, where it is below RIGHT_TARGET (module doc)
-SHORTFALLS = {("buyer_messages_fresh.yaml", "off", "en"): 0.74, ("buyer_messages_fresh.yaml", "off", "all"): 0.82}
+SHORTFALLS = {("buyer_messages_fresh.yaml", "off", "en"): 0.79}
 
 
 def calibration_messages() -> set[str]:

@@ -5,9 +5,10 @@ import time
 import pytest
 
 from reception.bigsale import DEFAULT_THRESHOLD
+from reception.config import BUNDLED_FAQ
 from reception.faq.confidence import _COEF, confidence
-from reception.faq.loader import FaqEntry
-from reception.faq.matcher import FaqMatcher
+from reception.faq.loader import FaqEntry, load_with_files
+from reception.faq.matcher import FaqMatcher, rich_in
 from reception.faq.text import has_cjk
 
 FAQ = [
@@ -172,3 +173,43 @@ def test_confidence_inputs_match_the_coefficients(matcher):
     _, best, runner = matcher._inputs("怎么退货")
     assert len(best) == len(runner) == len(_COEF)
     assert confidence(best) == pytest.approx(matcher.match("怎么退货").confidence)
+
+
+
+STORY = "My sister visited last weekend and we had a lovely time together. "
+
+
+@pytest.fixture(scope="module")
+def bundled() -> FaqMatcher:
+    """The bundled FAQ, rich in phrasings in both languages (`rich_in`)."""
+    entries, _ = load_with_files(BUNDLED_FAQ)
+    assert rich_in(entries, "en") and rich_in(entries, "zh")
+    return FaqMatcher(entries)
+
+
+@pytest.mark.parametrize("question, entry", [
+    ("How can I change my shipping address?", "change_address"),
+    ("Can I cancel my order before it ships?", "cancel_order"),
+    ("Do you offer gift wrapping?", "gift_wrap_note"),
+])
+def test_in_a_rich_faq_a_story_before_the_question_does_not_make_the_bot_unsure(bundled, question, entry):
+    alone = bundled.match(question)
+    told = bundled.match(STORY + question)
+    assert told.entry.id == alone.entry.id == entry
+    assert told.confidence == pytest.approx(alone.confidence) and told.confidence > 0.9
+    # the story's words, which the entry lacks, are what the whole message alone is judged on
+    ranked, best, _ = bundled._inputs(STORY + question)
+    assert bundled.entries[ranked[0][1]].id == entry and confidence(best) < 0.75
+
+
+def test_a_sentence_never_brings_another_entry_than_the_whole_message(bundled):
+    text = "Where is my package? Also I want to return an item, how do I do that?"
+    found = bundled.match(text)
+    assert found.entry.id == "return_process"
+    assert found.confidence < bundled.match("Where is my package?").confidence
+
+
+def test_in_a_thin_faq_the_whole_message_alone_decides(matcher):
+    text = STORY + "Where is my package?"
+    ranked, best, _ = matcher._inputs(text)
+    assert matcher.match(text).confidence == confidence(best) < matcher.match("Where is my package?").confidence

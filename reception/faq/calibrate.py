@@ -81,7 +81,7 @@ from typing import Sequence
 import yaml
 
 from .loader import FaqEntry
-from .matcher import FaqMatcher
+from .matcher import FaqMatcher, rich_in
 from .text import has_cjk
 
 LANGUAGES = ("zh", "en")
@@ -89,7 +89,6 @@ MIX = {"known": 0.7, "unknown": 0.1, "oos": 0.2}  # assumed make-up of buyer tra
 PRIOR = (0.002, 0.02)  # pseudo (wrong answers, answers) added at every threshold, in units of MIX
 FLOOR, CEILING = 0.8, 0.99  # the threshold never leaves this range (thin: from 1 - max_wrong_share up) …
 RICH_FLOOR = 0.6  # … except down to this in a language where the FAQ is rich
-RICH = 12  # median phrasings per entry in a language from which the FAQ counts as rich there
 TYPICAL_POWER = 4.0
 LCB_Z = 1.645  # a thin FAQ's threshold is raised above its floor only where this lower bound is over the limit
 FOLD_BUDGET = 12_000  # phrasings indexed over all folds together (keeps a 10,000-phrasing FAQ near 1 s)
@@ -276,12 +275,6 @@ def _choose(samples: Sequence[Sample], max_wrong_share: float, rich: bool) -> La
         samples=len(known),
         rich=rich,
     )
-
-
-def rich_in(entries: Sequence[FaqEntry], lang: str) -> bool:
-    """True when the entries written in `lang` have a median of `RICH` phrasings or more in it."""
-    counts = sorted(n for n in (sum(_lang(q) == lang for q in e.questions) for e in entries) if n)
-    return bool(counts) and counts[len(counts) // 2] >= RICH
 
 
 def calibrate(entries: Sequence[FaqEntry], matcher: FaqMatcher, max_wrong_share: float) -> Calibration:

@@ -15,8 +15,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .calibrate import LANGUAGES, RICH, Calibration, Sample, thin_floor
+from .calibrate import LANGUAGES, Calibration, Sample, thin_floor
 from .loader import FaqEntry, LocalizedText
+from .matcher import RICH
 from .text import has_cjk, normalize
 
 MIN_PHRASINGS = 5  # fewer phrasings than this in a language the FAQ serves leaves buyers unmatched

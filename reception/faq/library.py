@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .calibrate import Calibration, calibrate, content_key
 from .diskcache import DiskCache
@@ -78,6 +78,15 @@ class LoadedFaq:
 _indexed: OrderedDict[str, tuple[CachedMatcher, Calibration]] = OrderedDict()  # by content key
 
 
+def _known_vectors() -> dict[str, Any]:
+    """The phrasing vectors of the readings indexed in this process: an edit (a phrasing attached to an
+    entry, a new entry) encodes only the phrasings it adds."""
+    known: dict[str, Any] = {}
+    for matcher, _ in _indexed.values():
+        known.update(matcher.matcher.phrasing_vectors)
+    return known
+
+
 def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: float,
           encoder: Encoder | None = None, cache: DiskCache | None = None) -> LoadedFaq:
     """Index and calibrate `entries` (with sentence vectors when given an `encoder`), reusing the
@@ -86,7 +95,7 @@ def build(entries: Sequence[FaqEntry], files: dict[str, Path], max_wrong_share: 
     if key in _indexed:
         _indexed.move_to_end(key)
     else:
-        indexed = FaqMatcher(entries, encoder, cache=cache)
+        indexed = FaqMatcher(entries, encoder, _known_vectors() if encoder is not None else None, cache=cache)
         calibration = cache.calibration(key) if cache is not None else None
         if calibration is None:
             calibration = calibrate(entries, indexed, max_wrong_share)

@@ -64,13 +64,19 @@ async def test_an_empty_cache_dir_keeps_nothing(start, faq_dir, tmp_path, monkey
     assert kept == []
 
 
-def test_kept_sentence_vectors_are_the_encoded_ones_and_a_wrong_shape_is_encoded_again(faq_dir, tmp_path):
+@pytest.fixture
+def indexing(faq_dir, tmp_path):
+    """The semantic extra's encoder, the FAQ, its files and an empty cache, with nothing indexed in memory."""
     encoder = load_encoder()
     if encoder is None:
         pytest.skip("the semantic extra is not installed")
     entries, files = load_with_files(faq_dir)
-    cache = DiskCache(tmp_path / "cache")
     library._indexed.clear()
+    return encoder, entries, files, DiskCache(tmp_path / "cache")
+
+
+def test_kept_sentence_vectors_are_the_encoded_ones_and_a_wrong_shape_is_encoded_again(indexing, tmp_path):
+    encoder, entries, files, cache = indexing
     fresh = build(entries, files, 0.05, encoder, cache).matcher.matcher._semantic.vectors
     [kept] = (tmp_path / "cache" / "vectors").glob("*.npy")
     library._indexed.clear()
@@ -83,13 +89,8 @@ def test_kept_sentence_vectors_are_the_encoded_ones_and_a_wrong_shape_is_encoded
     assert np.load(kept).shape == fresh.shape
 
 
-def test_an_edit_encodes_only_the_phrasings_it_adds(faq_dir, tmp_path):
-    encoder = load_encoder()
-    if encoder is None:
-        pytest.skip("the semantic extra is not installed")
-    entries, files = load_with_files(faq_dir)
-    cache = DiskCache(tmp_path / "cache")
-    library._indexed.clear()
+def test_an_edit_encodes_only_the_phrasings_it_adds(indexing):
+    encoder, entries, files, cache = indexing
     before = build(entries, files, 0.05, encoder, cache).matcher.matcher.phrasing_vectors
     added = "发票抬头可以写公司吗"
     edited = [entries[0], entries[1].model_copy(update={"questions": [*entries[1].questions, added]})]

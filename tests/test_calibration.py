@@ -16,7 +16,8 @@ from reception.faq.calibrate import CEILING, FLOOR, RICH_FLOOR, calibrate, thin_
 from reception.faq.evaluate.datasets import DEFAULT_DATASETS
 from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
-from reception.faq.matcher import FaqMatcher, rich_in
+from reception.faq.matcher import FaqMatcher
+from reception.faq.sentences import rich_in
 from reception.testing import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -8,7 +8,8 @@ from reception.bigsale import DEFAULT_THRESHOLD
 from reception.config import BUNDLED_FAQ
 from reception.faq.confidence import _COEF, confidence
 from reception.faq.loader import FaqEntry, load_with_files
-from reception.faq.matcher import FaqMatcher, rich_in
+from reception.faq.matcher import FaqMatcher
+from reception.faq.sentences import rich_in
 from reception.faq.text import has_cjk
 
 FAQ = [

@@ -81,7 +81,8 @@ from typing import Sequence
 import yaml
 
 from .loader import FaqEntry
-from .matcher import FaqMatcher, rich_in
+from .matcher import FaqMatcher
+from .sentences import rich_in
 from .text import has_cjk
 
 LANGUAGES = ("zh", "en")

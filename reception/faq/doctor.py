@@ -17,7 +17,7 @@ from typing import Sequence
 
 from .calibrate import LANGUAGES, Calibration, Sample, thin_floor
 from .loader import FaqEntry, LocalizedText
-from .matcher import RICH
+from .sentences import RICH
 from .text import has_cjk, normalize
 
 MIN_PHRASINGS = 5  # fewer phrasings than this in a language the FAQ serves leaves buyers unmatched

@@ -29,26 +29,9 @@ How a message is matched
 
 With sentence vectors the answer is the combined ranking's best entry; its confidence is the larger of
 the combined one and, when the words alone and the nearest vectors rank that entry first, the lexical one
-(the lexical work is done once for both rankings, `_Memo`).
-
-In a language where the FAQ is rich (`rich_in`), a message of several sentences (split after . ! ? ; and
-their Chinese forms, and at line breaks) is also matched sentence by sentence, on the words alone: when a
-sentence names the same entry as the whole message, the answer takes the larger confidence. The confidence
-was fitted on one-question messages, where words the entry lacks are evidence against it; in "I ordered a
-blanket last Thursday and my husband is away. How can I find out where it is?" the story's words are not.
-On buyer messages written apart from the bundled FAQ, English messages of 25 words or more had the right
-entry first 87% of the time but were answered 19% of the time (median confidence of the right ones 0.57).
-A sentence can only raise the whole message's own best entry, never bring another, so a story that
-mentions one topic and asks about another is answered (if at all) with the entry the whole message names.
-Commas do not cut: clauses cut at commas too ("I made a transfer, but it has not arrived") answered a few
-more development messages right but more wrong (CSDS + SMP2017 at 5 phrasings: 3 wrong answers of 8 over
-three samples, against 1 of 6). Only rich languages: a rich FAQ's threshold comes from its own
-cross-validated samples, which are matched the same way, while a thin FAQ is held to the global
-calibration (`calibrate`), which the larger of several confidences no longer is: on the thin development
-FAQs it left banking77 at 6.1% of its answers wrong (5 phrasings, seed 0; 4.4% without).
-
-The threshold an answer needs is derived per FAQ and language by `calibrate` (``bot.max_wrong_share``),
-or fixed by ``bot.answer_threshold``.
+(the lexical work is done once for both rankings, `_Memo`). Where the FAQ is rich, a message of several
+sentences is also matched sentence by sentence (`sentences`). The threshold an answer needs is derived
+per FAQ and language by `calibrate` (``bot.max_wrong_share``), or fixed by ``bot.answer_threshold``.
 
 A message with nothing in common with the FAQ gets the first entry with confidence 0; `FaqMatcher.match`
 returns None only when the text normalises to nothing.
@@ -57,7 +40,6 @@ returns None only when the text normalises to nothing.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -68,7 +50,7 @@ from rapidfuzz.distance import OSA
 from .confidence import confidence, confidence_features, semantic_features
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
-from .text import has_cjk
+from .sentences import rich_in, sentences
 from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, weighted, words
 
 if TYPE_CHECKING:
@@ -86,9 +68,6 @@ POSTING_BUDGET = 1500  # postings walked per message; further features are score
 DENSE = 0.06  # features in more than this share of entries (and > 64) are scored only for candidates
 W_SEMANTIC = 0.5  # with sentence vectors: weight of the best phrasing cosine added to the entry score
 SEMANTIC_RERANK = 2  # semantic favourites re-scored besides the lexical ones
-SENTENCE = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;])\s+|\n+")  # where a message is cut into sentences (module doc)
-MAX_SENTENCES = 8  # sentences matched on their own, the last ones (a question usually ends the message)
-RICH = 12  # median phrasings per entry in a language from which the FAQ counts as rich there (`calibrate`)
 
 
 @dataclass
@@ -109,18 +88,6 @@ class Match:
     question: str  # the phrasing that matched best
     runner_up: FaqEntry | None
     runner_up_confidence: float
-
-
-def rich_in(entries: Sequence[FaqEntry], lang: str) -> bool:
-    """True when the entries written in `lang` ("zh" or "en") have a median of `RICH` phrasings or more in it."""
-    counts = sorted(n for n in (sum(has_cjk(q) == (lang == "zh") for q in e.questions) for e in entries) if n)
-    return bool(counts) and counts[len(counts) // 2] >= RICH
-
-
-def _sentences(text: str) -> list[str]:
-    """The sentences of a message of more than one (the last `MAX_SENTENCES`), else none."""
-    parts = [part for part in SENTENCE.split(text) if part.strip(" .!?;\n。！？；")]
-    return parts[-MAX_SENTENCES:] if len(parts) > 1 else []
 
 
 def _key2(word: str) -> str:
@@ -424,7 +391,7 @@ class FaqMatcher:
             if lexical is not None and lexical[1] is not None and lexical[0][0][1] == ranked[0][1]:
                 sure = max(sure, confidence(lexical[1]))
         if self._rich[IS_CJK.search(text[:MAX_CHARS]) is not None]:
-            for sentence in _sentences(text[:MAX_CHARS]):  # a sentence naming the same entry (module doc)
+            for sentence in sentences(text[:MAX_CHARS]):  # a sentence naming the same entry (`sentences`)
                 found = self._inputs(sentence, exclude, vectors=False)
                 if found is not None and found[1] is not None and found[0][0][1] == ranked[0][1]:
                     sure = max(sure, confidence(found[1]))

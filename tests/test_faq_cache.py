@@ -100,3 +100,22 @@ def test_an_edit_encodes_only_the_phrasings_it_adds(indexing):
     assert cache.vectors([added], DIM) is not None
     assert cache.vectors([q for e in edited for q in e.questions], DIM) is None
     assert all((after[q] == before[q]).all() for q in before)
+
+
+def test_the_code_digest_covers_every_module_the_matcher_and_the_calibration_import():
+    """A change to any of them must not reuse what an older version computed."""
+    import ast
+
+    from reception.faq import diskcache
+
+    folder = Path(diskcache.__file__).parent
+    seen, todo = set(), ["matcher.py", "calibrate.py"]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        for node in ast.walk(ast.parse((folder / name).read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and node.module != "diskcache":
+                module = f"{node.module}.py"
+                if module not in seen and (folder / module).is_file():
+                    todo.append(module)
+    assert seen <= set(diskcache._SOURCES)

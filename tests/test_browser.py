@@ -20,6 +20,9 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+# An FAQ edit from the dashboard answers once the FAQ is indexed and calibrated again (with sentence vectors,
+# about 2 s alone and several times that on a loaded machine): the toast and the list wait this long for it.
+RELOAD_MS = 30_000
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 # Humans serve all day, so the scenario reads the same whatever the wall clock says.
@@ -221,8 +224,9 @@ async def test_the_shop_owner_teaches_the_bot_an_unanswered_question_in_two_clic
     await expect(page.get_by_test_id("ad-faq-error")).to_be_hidden()
     await item.get_by_test_id("ad-unanswered-entry").select_option("fabric_care")  # click one: the entry
     await item.get_by_test_id("ad-unanswered-add").click()                        # click two: add
-    await expect(page.locator("#toast")).to_contain_text("fabric_care")
-    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(0)
+    await expect(page.locator("#toast")).to_contain_text("fabric_care", timeout=RELOAD_MS)
+    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(
+        0, timeout=RELOAD_MS)
     assert f"    - {question}\n" in (faq_copy / "products.yaml").read_text(encoding="utf-8")
     fresh = await buyer_page(browser, url)
     await ask(fresh, question)
@@ -243,8 +247,9 @@ async def test_a_new_entry_from_the_dashboard_and_the_banner_for_a_bad_hand_edit
     await item.get_by_test_id("ad-new-zh").fill("亲，可以给宠物用，材质安全无毒。")
     await item.get_by_test_id("ad-new-en").fill("Yes, it is safe for pets.")
     await item.get_by_test_id("ad-new-save").click()
-    await expect(page.locator("#toast")).to_contain_text("pets")
-    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(0)
+    await expect(page.locator("#toast")).to_contain_text("pets", timeout=RELOAD_MS)
+    await expect(page.get_by_test_id("ad-unanswered-item").filter(has_text=question)).to_have_count(
+        0, timeout=RELOAD_MS)
     fresh = await buyer_page(browser, url)
     await ask(fresh, question)
     await expect(said(fresh, "bot").last).to_contain_text("材质安全无毒", timeout=10_000)

@@ -23,6 +23,9 @@ CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 # An FAQ edit from the dashboard answers once the FAQ is indexed and calibrated again (with sentence vectors,
 # about 2 s alone and several times that on a loaded machine): the toast and the list wait this long for it.
 RELOAD_MS = 30_000
+# Every other wait: a condition that holds ends it at once, so a machine loaded by the rest of the suite gets
+# 15 s rather than Playwright's 5 s before a page that is merely slow counts as wrong.
+expect.set_options(timeout=15_000)
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 # Humans serve all day, so the scenario reads the same whatever the wall clock says.

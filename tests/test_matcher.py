@@ -7,6 +7,7 @@ import pytest
 from reception.bigsale import DEFAULT_THRESHOLD
 from reception.config import BUNDLED_FAQ
 from reception.faq.confidence import _COEF, confidence
+from reception.faq.library import build
 from reception.faq.loader import FaqEntry, load_with_files
 from reception.faq.matcher import FaqMatcher
 from reception.faq.sentences import rich_in
@@ -214,3 +215,13 @@ def test_in_a_thin_faq_the_whole_message_alone_decides(matcher):
     text = STORY + "Where is my package?"
     ranked, best, _ = matcher._inputs(text)
     assert matcher.match(text).confidence == confidence(best) < matcher.match("Where is my package?").confidence
+
+
+def test_a_short_word_the_faq_lacks_is_not_read_as_a_shorter_one():
+    """"snow" is not the bundled FAQ's "now" (as in "I need it now"): the weather is not an urgent order."""
+    faq = build(*load_with_files(BUNDLED_FAQ), max_wrong_share=0.05)
+    weather = faq.matcher.match("is it going to snow tomorrow")
+    assert weather is None or weather.confidence < faq.calibration.languages["en"].threshold
+    typo = faq.matcher.match("how can I retrun an itme")  # while the typos of longer words are still read
+    assert typo is not None and typo.entry.id == "return_process"
+    assert typo.confidence >= faq.calibration.languages["en"].threshold

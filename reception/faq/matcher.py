@@ -180,7 +180,8 @@ class FaqMatcher:
             a, b = word[:i], word[i:]
             if (a in STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems:
                 return [a, b]
-        candidates = [w for d in (-1, 0, 1) for key in (_key2(word), "$" + _key2(word[-2:]))
+        lengths = (0, 1) if len(word) < 5 else (-1, 0, 1)  # a short word is never a shorter one: "snow" not "now"
+        candidates = [w for d in lengths for key in (_key2(word), "$" + _key2(word[-2:]))
                       for w in self._vocab_keys.get((len(word) + d, key), ())]
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         return [best[0]] if best else [word]

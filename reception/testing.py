@@ -43,8 +43,10 @@ except ImportError:  # pragma: no cover - the kit still imports, so pytest runs 
 ADMIN_TOKEN = "admin-token-for-tests"
 WEBHOOK = "/api/v1/webhook/messages"
 # the kit's default team: two agents in group "service", offline until a test sets them online
-# tables the kit sets under a test's own: open all day, the lexical bot (no sentence-vector model to load)
-KIT_SECTIONS: dict[str, dict[str, Any]] = {"hours": {"open": ["00:00-24:00"]}, "bot": {"semantic": "off"}}
+# tables the kit sets under a test's own: open all day, the lexical bot (no sentence-vector model to load),
+# the FAQ folders not watched (the watcher polls on the shop's clock: a day moved on would be 43,200 looks)
+KIT_SECTIONS: dict[str, dict[str, Any]] = {"hours": {"open": ["00:00-24:00"]},
+                                           "bot": {"semantic": "off", "watch_seconds": 0}}
 DEFAULT_AGENTS: tuple[dict[str, Any], ...] = (
     {"id": "shop:alice", "groups": ["service"]}, {"id": "shop:bob", "groups": ["service"]})
 
@@ -222,7 +224,8 @@ async def shop(tmp_path: Path, shop_clock: VirtualClock) -> AsyncIterator[ShopFa
     - `disabled`: plugin names for ``[plugins] disabled``;
     - any other keyword is a config table (``hours``, ``routing``, ``webhook``, ``plugins_dir`` …) over the
       kit's: the admin token `ADMIN_TOKEN`, a SQLite file in ``tmp_path``, hours open all day, the lexical
-      FAQ bot (``[bot] semantic = "off"``).
+      FAQ bot (``[bot] semantic = "off"``) whose FAQ folders are not watched (``watch_seconds = 0``; a
+      test of hand edits sets it, then moves the clock past it).
 
     Every shop started is stopped after the test.
     """

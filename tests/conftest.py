@@ -168,8 +168,10 @@ def start(aiohttp_client, tmp_path, clock, store_section) -> Callable[..., Any]:
 
     async def _start(plugins: tuple[Any, ...] = (), **sections: Any):
         # the lexical bot unless a test asks for sentence vectors (tests/test_semantic.py): its answers
-        # are what these scenarios are written against, and it needs no model loaded
-        sections["bot"] = {"semantic": "off", **sections.get("bot", {})}
+        # are what these scenarios are written against, and it needs no model loaded. The FAQ folders are
+        # not watched unless a test asks (tests/test_unanswered.py): the watcher polls on the app's clock, so
+        # a test that moves it a day on would look at the files 43,200 times in a row
+        sections["bot"] = {"semantic": "off", "watch_seconds": 0, **sections.get("bot", {})}
         sections["store"] = {**store_section, **sections.get("store", {})}
         settings = make_settings(tmp_path, **sections)
         return await aiohttp_client(create_app(settings, plugins=plugins, clock=clock))

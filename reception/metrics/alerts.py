@@ -72,17 +72,21 @@ def make_step(reception: Reception):
     state: dict[str, datetime | None] = {"due": None}
 
     async def step() -> datetime | None:
-        now = reception.clock.now()
-        if state["due"] is not None and now >= state["due"]:
-            found = await check(reception, now)
-            if found:
-                tx = reception.store.transaction()
-                for item in found:
-                    tx.add_event(Event.of(ev.AlertRaised(**item), now))
-                await reception.commit(tx)
-                for item in found:
-                    await notify(reception.hook.alert, alert=item, reception=reception)
-        state["due"] = _next_check(reception.clock.now(), tz)
+        now, due = reception.clock.now(), state["due"]
+        if due is None or now < due:
+            state["due"] = due or _next_check(now, tz)
+            return state["due"]
+        # the hour this check was due for, even when the clock is already past the next one (a stalled
+        # process, a check that took long): the next due time follows this one, so no hour is skipped
+        found = await check(reception, due)
+        if found:
+            tx = reception.store.transaction()
+            for item in found:
+                tx.add_event(Event.of(ev.AlertRaised(**item), now))
+            await reception.commit(tx)
+            for item in found:
+                await notify(reception.hook.alert, alert=item, reception=reception)
+        state["due"] = _next_check(due, tz)
         return state["due"]
 
     return step

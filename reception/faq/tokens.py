@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Sequence
 
 from .text import normalize
@@ -69,6 +69,19 @@ _NUM = "0"  # every digit run becomes this token
 _PROBLEM_EN = frozenset("not no never nothing nobody wrong incorrect missing failed fail failing error broken lost "
                         "declined rejected stuck unable".split())
 _PROBLEM_ZH = re.compile(r"不|没|未|无法|错|失败|丢|坏")
+
+
+@cache
+def _english() -> frozenset[str]:
+    from spellchecker import SpellChecker  # 160,000 words, read once (0.2 s), when the first query needs them
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
+
+
+def english_word(word: str) -> bool:
+    """Whether `word` (lower case) is in an English dictionary (pyspellchecker's word list): a real word is
+    never taken for a misspelling of an FAQ word ("charge" is not "change", "setting" not "getting")."""
+    return word in _english()
 
 
 @lru_cache(maxsize=50_000)

@@ -25,7 +25,7 @@ import pytest
 
 from reception import create_app
 from reception.clock import VirtualClock
-from reception.testing import ADMIN_TOKEN, make_settings
+from reception.testing import ADMIN_TOKEN, KIT_SECTIONS, make_settings
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 WEBHOOK = "/api/v1/webhook/messages"
@@ -167,11 +167,10 @@ def start(aiohttp_client, tmp_path, clock, store_section) -> Callable[..., Any]:
     """Start a shop: ``await start(webhook={...}, plugins=[...])`` gives an HTTP client."""
 
     async def _start(plugins: tuple[Any, ...] = (), **sections: Any):
-        # the lexical bot unless a test asks for sentence vectors (tests/test_semantic.py): its answers
-        # are what these scenarios are written against, and it needs no model loaded. The FAQ folders are
-        # not watched unless a test asks (tests/test_unanswered.py): the watcher polls on the app's clock, so
-        # a test that moves it a day on would look at the files 43,200 times in a row
-        sections["bot"] = {"semantic": "off", "watch_seconds": 0, **sections.get("bot", {})}
+        # the plugin kit's bot: lexical unless a test asks for sentence vectors (tests/test_semantic.py), its
+        # answers being what these scenarios are written against, and FAQ folders not watched unless a test
+        # asks (tests/test_unanswered.py)
+        sections["bot"] = {**KIT_SECTIONS["bot"], **sections.get("bot", {})}
         sections["store"] = {**store_section, **sections.get("store", {})}
         settings = make_settings(tmp_path, **sections)
         return await aiohttp_client(create_app(settings, plugins=plugins, clock=clock))

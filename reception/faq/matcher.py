@@ -176,13 +176,14 @@ class FaqMatcher:
         """An unknown English word mapped to FAQ words: a near spelling or a split run-on."""
         if len(word) < 4 or word in STOP_EN or not word.isascii() or stem(word) in self._known_stems:
             return [word]
-        for i in range(2, len(word) - 1):  # a real word splits into two FAQ words ("callback"), not a stop word
-            a, b = word[:i], word[i:]      # and another ("today" is not "to day"), and is never respelled
+        real = english_word(word)  # a real word splits into two FAQ words ("callback"), not a stop word and
+        for i in range(2, len(word) - 1):  # another ("today" is not "to day"), and is never respelled
+            a, b = word[:i], word[i:]
             if (a in STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems and not (
-                    english_word(word) and (a in STOP_EN or b in STOP_EN)):
+                    real and (a in STOP_EN or b in STOP_EN)):
                 return [a, b]
-        candidates = [w for d in (-1, 0, 1) for key in (_key2(word), "$" + _key2(word[-2:]))
-                      for w in self._vocab_keys.get((len(word) + d, key), ()) if not english_word(word)]
+        candidates = [w for d in (-1, 0, 1) if not real for key in (_key2(word), "$" + _key2(word[-2:]))
+                      for w in self._vocab_keys.get((len(word) + d, key), ())]
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         return [best[0]] if best else [word]
 
@@ -321,8 +322,7 @@ class FaqMatcher:
         oov = sum(w * w for f, w in qvec.items() if f not in self._idf)
         lexical = confidence_features(score, score - (other[0] if other else 0.0), coverage, string, phrasing, oov,
                                       cos, cen, mismatch, len(self.entries) if entries is None else entries,
-                                      self._n_script[e][chinese], similarity,
-                                      score - third)
+                                      self._n_script[e][chinese], similarity, score - third)
         if sims is None:
             return lexical
         mine = sims.get(e, 0.0)

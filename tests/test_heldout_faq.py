@@ -14,9 +14,9 @@ each outcome is counted as
 
 Targets, per language and overall, for the lexical bot and with sentence vectors: right >= 85% of the
 in-scope messages, and wrong <= 3% of all the bot's answers (a wrong answer costs more than a handover).
-One figure misses its target and is held to a floor instead (`SHORTFALLS`), so that it cannot get worse
-unseen: the lexical bot's English on the second set (76.0% right when the set was added, 81.3% since
-messages of several sentences are also matched sentence by sentence).
+Every figure meets them; the last to get there was the lexical bot's English on the second set (76.0% right
+when the set was added, 81.3% once messages of several sentences were also matched sentence by sentence,
+88.7% once the bundled FAQ had 356 more English phrasings, written from the entries alone).
 A caution: two constants of the calibration for FAQs rich in phrasings (`calibrate.TYPICAL_POWER` and
 `RICH_FLOOR`) were chosen with this set's figures in view, so it is no longer a clean held-out measure
 of them; `tests/test_bundled_faq.py` keeps 90 more buyer questions that played no part. On failure the
@@ -47,8 +47,6 @@ FAQ = load_dir(ROOT / "faq")
 
 RIGHT_TARGET = 0.85  # share of in-scope messages the bot answers with the right entry
 WRONG_LIMIT = 0.03  # share of the bot's answers that are wrong (another entry, or out of scope)
-# (set, bot, group) → the share right it must keep, where it is below RIGHT_TARGET (module doc)
-SHORTFALLS = {("buyer_messages_fresh.yaml", "off", "en"): 0.79}
 
 
 def calibration_messages() -> set[str]:
@@ -119,7 +117,6 @@ class Figures:
     handed_over: int
     oos_answered: int
     thresholds: tuple[float, ...]  # the answer thresholds seen (from /api/v1/faq/try)
-    target: float = RIGHT_TARGET  # the share right it must reach (a floor where `SHORTFALLS` names it)
 
     @property
     def right_share(self) -> float:
@@ -131,13 +128,13 @@ class Figures:
 
     def line(self) -> str:
         return (f"{self.name}: {self.in_scope} in-scope + {self.out_of_scope} out-of-scope | right "
-                f"{self.right}/{self.in_scope} = {self.right_share:.1%} (target >= {self.target:.0%}) | wrong "
+                f"{self.right}/{self.in_scope} = {self.right_share:.1%} (target >= {RIGHT_TARGET:.0%}) | wrong "
                 f"{self.wrong}/{self.answered} bot answers = {self.wrong_share:.1%} (limit <= {WRONG_LIMIT:.0%}), "
                 f"{self.oos_answered} of them out-of-scope | handed over {self.handed_over} | threshold "
                 f"{'/'.join(f'{t:.3f}' for t in self.thresholds) or '?'}")
 
 
-def figures(name: str, outcomes: list[Outcome], target: float = RIGHT_TARGET) -> Figures:
+def figures(name: str, outcomes: list[Outcome]) -> Figures:
     return Figures(
         name=name,
         in_scope=sum(o.expected is not None for o in outcomes),
@@ -148,7 +145,6 @@ def figures(name: str, outcomes: list[Outcome], target: float = RIGHT_TARGET) ->
         handed_over=sum(o.kind == "handover" for o in outcomes),
         oos_answered=sum(o.kind == "wrong" and o.expected is None for o in outcomes),
         thresholds=tuple(sorted({o.threshold for o in outcomes if o.threshold is not None})),
-        target=target,
     )
 
 
@@ -205,14 +201,11 @@ async def test_the_bot_answers_held_out_buyer_messages_right_and_rarely_wrong(st
     for o in outcomes:
         await add_faq_pick(client, o)
 
-    def target(group: str) -> float:
-        return SHORTFALLS.get((name, semantic, group), RIGHT_TARGET)
-
-    groups = [figures(lang, [o for o in outcomes if o.lang == lang], target(lang)) for lang in ("zh", "en")]
-    groups.append(figures("all", outcomes, target("all")))
+    groups = [figures(lang, [o for o in outcomes if o.lang == lang]) for lang in ("zh", "en")]
+    groups.append(figures("all", outcomes))
     for group in groups:
         print(group.line())
-    below = [g for g in groups if g.right_share < g.target or g.wrong_share > WRONG_LIMIT]
+    below = [g for g in groups if g.right_share < RIGHT_TARGET or g.wrong_share > WRONG_LIMIT]
     assert not below, (
         "the FAQ bot misses its targets on held-out buyer messages:\n"
         + "\n".join(g.line() for g in groups)

@@ -178,7 +178,7 @@ def test_confidence_inputs_match_the_coefficients(matcher):
 
 
 
-STORY = "My sister visited last weekend and we had a lovely time together. "
+STORY = "Yesterday the whole family hiked up a mountain and watched the sunset from the summit. "
 
 
 @pytest.fixture(scope="module")

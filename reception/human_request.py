@@ -144,6 +144,8 @@ _URGENT_FILLER = frozenset(
     "now right away am have got to be required require"
     .split()
 )
+# ... but wanting *it* soon is about the parcel, not a person: "need it asap" asks for fast shipping
+_URGENT_ITEM = re.compile(r"\b(?:need|needs|want|wants|get|got)(?: it| this| them)\b")
 # A request naming a person (not just "customer service") fires even in a how/when/phone question.
 _STRONG = re.compile(r"\b(?:agent|human|person|people|rep|representative|operator|staff|supervisor|manager|executive|"
                      r"someone|somebody|anyone|anybody|live chat|advisor|assistant|employee)\b")
@@ -254,7 +256,7 @@ def human_request_kind(text: str) -> str | None:
                     if kind == "explicit" and info and not _STRONG.search(match.group(0)):
                         continue  # "how can I contact customer service": a question the FAQ answers
                     return kind
-            if _URGENT_RE.search(masked) and set(masked.split()) <= _URGENT_FILLER:
+            if _URGENT_RE.search(masked) and set(masked.split()) <= _URGENT_FILLER and not _URGENT_ITEM.search(masked):
                 return "escalation"
     short = normalize(text)
     if 0 < len(short) <= 40:

@@ -54,6 +54,7 @@ def test_kinds(text, kind):
     "do you sell human hair wigs", "is this a travel agent", "how much is the cleaning agent", "人工智能音箱有货吗",
     "人工草坪怎么铺", "this cream is made for human skin", "I made a transfer to someone yesterday",
     "Do I need to speak to a representative to change my pin?", "有没有人知道这个怎么用",
+    "need it asap", "I need this urgently", "want it immediately please",  # the parcel is urgent, not a person
 ])
 def test_ordinary_messages_are_not_requests(text):
     assert not is_human_request(text)

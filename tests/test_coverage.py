@@ -199,22 +199,22 @@ async def test_big_sale_window_switches_its_overrides_on_and_off_at_the_edges(st
     sale_faq = tmp_path / "sale-faq"
     sale_faq.mkdir()
     (sale_faq / "sale.yaml").write_text(
-        "- id: double11_presale\n  questions: [双11预售什么时候发货, when do double 11 presale orders ship]\n"
-        "  answer: {zh: 双11预售商品11月12日起按付尾款顺序发货。, en: Double 11 presale orders ship from Nov 12.}\n",
+        "- id: double11_red_packets\n  questions: [双11红包雨几点开始, when does the double 11 red packet rain start]\n"
+        "  answer: {zh: 双11红包雨11日20点开始，每小时一轮。, en: Red packets rain from 20:00 on Nov 11.}\n",
         encoding="utf-8")
-    # the everyday FAQ's presale entry is close to the sale's question: a fixed threshold keeps it out
+    # the everyday FAQ's service-hours entry shares 几点开始 with the sale's question: a fixed threshold keeps it out
     client = await start(agents=[agent("alice", ["pre_sales"], max_concurrent=1)], bot={"answer_threshold": 0.92},
                          big_sale={"enabled": True, "from": "2026-11-11T09:00:00+08:00",
                                    "to": "2026-11-11T10:00:00+08:00", "max_concurrent": 2, "faq": [str(sale_faq)],
                                    "queue_note": {"zh": "大促期间等待稍长，感谢耐心", "en": "sale"}})
     await set_status(client, "alice", "online")
-    before = await send(client, "b0", "双11预售什么时候发货")  # not in the everyday FAQ: alice takes it
+    before = await send(client, "b0", "双11红包雨几点开始")  # not in the everyday FAQ: alice takes it
     assert before["handover"]["reason"] == "low_confidence" and before["status"] == "assigned"
     reception = client.app[RECEPTION]
     await clock.advance(3600)  # 09:00: the sale starts
     await eventually(lambda: reception.router.book.get("shop:alice").max_concurrent == 2)
-    during = await send(client, "b1", "双11预售什么时候发货")
-    assert during["replies"][0]["intent"] == "double11_presale"
+    during = await send(client, "b1", "双11红包雨几点开始")
+    assert during["replies"][0]["intent"] == "double11_red_packets"
     assert (await send(client, "b2", "转人工"))["status"] == "assigned"  # a second buyer: two during the sale
     queued = await send(client, "b3", "转人工")
     assert queued["status"] == "queued" and "大促期间" in queued["replies"][-1]["text"]

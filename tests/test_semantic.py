@@ -39,7 +39,7 @@ async def _try(client, text: str) -> dict:
 async def test_with_sentence_vectors_a_message_sharing_no_words_finds_its_entry(start):
     lexical = await start(bot={"semantic": "off"})
     semantic = await start(bot={"semantic": "on"})
-    text = "when would it be at my door"  # no word of delivery_time's phrasings but stop words
+    text = "when would it be at my house"  # no word of delivery_time's phrasings but stop words
     assert (await _try(lexical, text))["entry_id"] != "delivery_time"
     assert (await _try(semantic, text))["entry_id"] == "delivery_time"
 

@@ -139,6 +139,11 @@ class FaqMatcher:
             self._vocab_keys[len(w), _key2(w)].append(w)
             self._vocab_keys[len(w), "$" + _key2(w[-2:])].append(w)
         self._entry_norms = [[self._norms[q] for q in qs] for qs in self._entry_qs]
+        # a message that is one of the phrasings (a buyer tapping a suggested question) is always re-scored
+        # against that phrasing's entry, however far the entry's centroid is from it (`_rank`)
+        self._exact: dict[str, int] = {}
+        for q, norm in enumerate(self._norms):
+            self._exact.setdefault(norm, self._owner[q])
         self._qvec = [weighted(tf, self._idf, self._unseen) for tf in tfs]
         self._fmap: list[dict[str, list[tuple[int, float]]]] = [defaultdict(list) for _ in self.entries]
         for q, vec in enumerate(self._qvec):  # per entry: feature → its phrasings holding it
@@ -269,12 +274,16 @@ class FaqMatcher:
                 memo.candidates[not fallback] = found
         full = dict(memo.candidates[fallback])
         rerank = sorted(full, key=full.__getitem__, reverse=True)[:RERANK]
-        if sims:
-            for e in sorted((e for e in sims if e != exclude), key=sims.__getitem__, reverse=True)[:SEMANTIC_RERANK]:
-                if e not in full:
-                    full[e] = sum(w * self._cen[e].get(f, 0.0) for f, w in qvec.items())
-                if e not in rerank:
-                    rerank.append(e)
+        extra = [] if sims is None else sorted((e for e in sims if e != exclude), key=sims.__getitem__,
+                                                 reverse=True)[:SEMANTIC_RERANK]
+        exact = self._exact.get(norm_text)
+        if exact is not None and exact != exclude:
+            extra.append(exact)
+        for e in extra:  # the semantic favourites and the entry of an identical phrasing
+            if e not in full:
+                full[e] = sum(w * self._cen[e].get(f, 0.0) for f, w in qvec.items())
+            if e not in rerank:
+                rerank.append(e)
         problem = has_problem(norm_text.split())
         ranked = []
         for e in rerank:

@@ -21,7 +21,7 @@ language (the last two paragraphs).
 
 **Every phrasing is held out, and every entry stands in for a missing topic.** There are as many
 folds as the longest entry has phrasings in a language, as far as `FOLD_BUDGET` allows (a
-10,000-phrasing FAQ gets one fold, the bundled FAQ nine). Before, four folds held out at most four
+10,000-phrasing FAQ gets one fold, the bundled FAQ of 2,966 phrasings four). Before, four folds held out at most four
 phrasings per entry, and about 15% of the entries were removed whole in each fold, four phrasings
 each, so the unknown-topic estimate of a thin FAQ rested on a dozen entries. The risk of a missing
 topic is carried by a few entries (one whose near-sibling is in the FAQ: "check invoice" beside "get

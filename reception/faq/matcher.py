@@ -8,7 +8,7 @@ How a message is matched
    ``u``, ``pls``), folded through a few shop synonyms (modify → change,
    parcel → package) and lightly stemmed; digit runs become one token.
    Unknown English words are corrected to the nearest FAQ word with
-   rapidfuzz (``retrun`` → ``return``) or split when run together.
+   rapidfuzz (``retrun`` → ``return``) or split when run together (`speller`).
 2. Features are weighted by inverse *entry* frequency (a word found in every
    entry tells nothing), function words down-weighted; features the FAQ has
    never seen keep the highest weight, so unknown content lowers the score
@@ -19,7 +19,8 @@ How a message is matched
    bilingual entry undiluted by the English ones (and vice versa). Long
    posting lists (common words) are only scored for the candidates found by
    rarer features (a match over 10,000 phrasings: ~0.2 ms, p99 ~0.5 ms,
-   ``bench/faq_match.py``). The top entries are re-scored:
+   ``bench/faq_match.py``). The top entries, and the entry of a phrasing
+   identical to the message, are re-scored:
    entry score = 0.65 centroid cosine + 0.2 best-phrasing cosine + 0.15
    rapidfuzz ``token_sort_ratio`` of the best phrasing, minus a small penalty
    when only one side reports a problem ("my refund did not arrive" against
@@ -45,13 +46,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from .confidence import confidence, confidence_features, semantic_features
 from .loader import FaqEntry
 from .semantic import Encoder, Semantic
 from .sentences import rich_in, sentences
-from .tokens import IS_CJK, STOP_EN, english_word, features, has_problem, stem, weighted, words
+from .speller import Speller
+from .tokens import IS_CJK, features, has_problem, weighted, words
 
 if TYPE_CHECKING:
     from .diskcache import DiskCache
@@ -88,10 +89,6 @@ class Match:
     question: str  # the phrasing that matched best
     runner_up: FaqEntry | None
     runner_up_confidence: float
-
-
-def _key2(word: str) -> str:
-    return "".join(sorted(word[:2]))
 
 
 class FaqMatcher:
@@ -133,11 +130,7 @@ class FaqMatcher:
         n = max(1, len(self.entries))
         self._idf = {f: math.log((n + 1.0) / (d + 0.5)) + 1.0 for f, d in df.items()}
         self._unseen = (math.log((n + 1.0) / 0.5) + 1.0) * UNSEEN_IDF
-        self._known_stems = {stem(w) for w in vocab}
-        self._vocab_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for w in sorted(vocab):  # near-spelling buckets: (length, first two letters / last two letters)
-            self._vocab_keys[len(w), _key2(w)].append(w)
-            self._vocab_keys[len(w), "$" + _key2(w[-2:])].append(w)
+        self._speller = Speller(vocab)
         self._entry_norms = [[self._norms[q] for q in qs] for qs in self._entry_qs]
         # a message that is one of the phrasings (a buyer tapping a suggested question) is always re-scored
         # against that phrasing's entry, however far the entry's centroid is from it (`_rank`)
@@ -177,25 +170,10 @@ class FaqMatcher:
                           if encoder is not None and self._texts else None)
 
     # -- query side --------------------------------------------------------------------
-    def _correct(self, word: str) -> list[str]:
-        """An unknown English word mapped to FAQ words: a near spelling or a split run-on."""
-        if len(word) < 4 or word in STOP_EN or not word.isascii() or stem(word) in self._known_stems:
-            return [word]
-        real = english_word(word)  # a real word splits into two FAQ words ("callback"), not a stop word and
-        for i in range(2, len(word) - 1):  # another ("today" is not "to day"), and is never respelled
-            a, b = word[:i], word[i:]
-            if (a in STOP_EN or stem(a) in self._known_stems) and stem(b) in self._known_stems and not (
-                    real and (a in STOP_EN or b in STOP_EN)):
-                return [a, b]
-        candidates = [w for d in (-1, 0, 1) if not real for key in (_key2(word), "$" + _key2(word[-2:]))
-                      for w in self._vocab_keys.get((len(word) + d, key), ())]
-        best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
-        return [best[0]] if best else [word]
-
     def _query(self, text: str) -> tuple[str, dict[str, float]] | None:
         runs: list[str] = []
         for run in words(text):
-            runs.extend(self._correct(run) if run.isalpha() and run.isascii() else [run])
+            runs.extend(self._speller.correct(run) if run.isalpha() and run.isascii() else [run])
         tf = features(runs)
         return (" ".join(runs), weighted(tf, self._idf, self._unseen)) if tf else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from conftest import ADMIN, history, send
+from conftest import ADMIN, eventually, history, send
 
 from reception import auth
 from reception.core import RECEPTION
@@ -66,7 +66,8 @@ async def test_a_failing_callback_is_retried_with_backoff(start, aiohttp_server,
     await _wait_for(lambda: received, clock=clock, step=5)
     assert calls["n"] == 3
     reception = client.app[RECEPTION]
-    [delivered] = await reception.store.events(name="callback.delivered")
+    # the receiver has the callback a moment before its event is stored
+    [delivered] = await eventually(lambda: reception.store.events(name="callback.delivered"))
     assert delivered.data["attempts"] == 3
 
 

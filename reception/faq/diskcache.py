@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reception.faq")
 KEEP = 32  # cache files kept per kind (calibrations, vectors); the oldest go first
-_SOURCES = ("matcher.py", "sentences.py", "confidence.py", "calibrate.py", "text.py", "tokens.py", "semantic.py",
-            "loader.py")
+_SOURCES = ("matcher.py", "speller.py", "sentences.py", "confidence.py", "calibrate.py", "text.py", "tokens.py",
+            "semantic.py", "loader.py")
 
 
 @cache
